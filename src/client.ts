@@ -1,0 +1,169 @@
+/**
+ * The client: `connect(url, options)` for ws:// and wss://.
+ *
+ * The request goes out through node:http / node:https (certificate
+ * verification on by default); the answer is validated strictly — status
+ * 101, `Upgrade`/`Connection` token lists, the exact accept key, a protocol
+ * among those offered, no extension that was not offered — and a refusal
+ * rejects with a {@link HandshakeError} carrying status, headers and body.
+ *
+ * @module
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { generateKey, validateResponse } from './protocol/handshake.js';
+import { serializeExtensions } from './protocol/headers.js';
+import { WebSocketError } from './protocol/errors.js';
+import type { ExtensionFactory } from './protocol/extension.js';
+import type { HttpHeaders } from './protocol/headers.js';
+import { SocketTransport } from './transport/socket.js';
+import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
+
+/** A refused opening handshake, with what the server answered. */
+export class HandshakeError extends WebSocketError {
+  /** HTTP status of the answer (0 when there was none). */
+  readonly status: number;
+  /** Its headers. */
+  readonly headers: HttpHeaders;
+  /** Its body (at most 64 KiB), as text. */
+  readonly body: string;
+
+  constructor(message: string, status: number, headers: HttpHeaders, body: string, cause?: unknown) {
+    super('WS_ERR_HANDSHAKE', message, { side: 'remote', httpStatus: status || undefined, cause });
+    this.name = 'HandshakeError';
+    this.status = status;
+    this.headers = headers;
+    this.body = body;
+  }
+}
+
+/** Options of {@link connect}. */
+export interface ConnectOptions extends WebSocketOptions {
+  /** Subprotocols to offer, preferred first. */
+  protocols?: readonly string[];
+  /** Extra request headers. */
+  headers?: Readonly<Record<string, string>>;
+  /** The `Origin` header to send. */
+  origin?: string;
+  /** Give up on the handshake after this many ms. Default 10,000. */
+  timeout?: number;
+  /** Abort the handshake. */
+  signal?: AbortSignal;
+  /** Extensions to offer (e.g. permessage-deflate). Default none. */
+  extensions?: readonly ExtensionFactory[];
+  /** TLS options for wss:// (certificate verification stays on unless you turn it off here). */
+  tls?: TlsOptions;
+  /** Use this WebSocket subclass for the connection. */
+  WebSocketClass?: new (init: WebSocketInit) => WebSocket;
+}
+
+const MAX_BODY = 64 * 1024;
+
+/**
+ * Open a WebSocket connection.
+ *
+ * @example
+ * ```ts
+ * const ws = await connect('ws://127.0.0.1:9000/');
+ * ws.send('hello');
+ * const reply = await ws.receive();
+ * await ws.close();
+ * ```
+ */
+export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+  const target = new URL(url);
+  if (target.protocol === 'http:') target.protocol = 'ws:';
+  if (target.protocol === 'https:') target.protocol = 'wss:';
+  if (target.protocol !== 'ws:' && target.protocol !== 'wss:') {
+    return Promise.reject(new WebSocketError('WS_ERR_INVALID_ARGUMENT', `unsupported URL scheme ${target.protocol}`, { side: 'local' }));
+  }
+  if (target.hash) return Promise.reject(new WebSocketError('WS_ERR_INVALID_ARGUMENT', 'a WebSocket URL has no fragment', { side: 'local' }));
+  const secure = target.protocol === 'wss:';
+  const key = generateKey();
+  const protocols = options.protocols ?? [];
+  const factories = options.extensions ?? [];
+  const headers: Record<string, string> = {
+    ...options.headers,
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Key': key,
+    'Sec-WebSocket-Version': '13',
+  };
+  if (protocols.length > 0) headers['Sec-WebSocket-Protocol'] = protocols.join(', ');
+  const offers = factories.flatMap((factory) => factory.offer());
+  if (offers.length > 0) headers['Sec-WebSocket-Extensions'] = serializeExtensions(offers);
+  if (options.origin !== undefined) headers.Origin = options.origin;
+
+  return new Promise<WebSocket>((resolve, reject) => {
+    const request = (secure ? httpsRequest : httpRequest)({
+      ...(secure ? options.tls : {}),
+      hostname: target.hostname.replace(/^\[|\]$/g, ''),
+      port: target.port || (secure ? 443 : 80),
+      path: `${target.pathname}${target.search}`,
+      method: 'GET',
+      headers,
+      agent: false,
+      ...(secure ? { servername: options.tls?.servername ?? target.hostname } : {}),
+    });
+    let settled = false;
+    const fail = (error: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      request.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? 10_000);
+    const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)));
+    request.on('response', (response: IncomingMessage) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length < MAX_BODY) body += chunk.slice(0, MAX_BODY - body.length);
+      });
+      const done = () => fail(new HandshakeError(`server refused the WebSocket upgrade: ${response.statusCode}`, response.statusCode ?? 0, response.headers, body));
+      response.on('end', done);
+      response.on('error', done);
+    });
+    request.on('upgrade', (response: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (settled) {
+        socket.destroy();
+        return;
+      }
+      let negotiated: ReturnType<typeof validateResponse>;
+      try {
+        negotiated = validateResponse({ status: response.statusCode ?? 0, headers: response.headers }, { key, protocols, extensions: factories });
+      } catch (error) {
+        socket.destroy();
+        const message = error instanceof Error ? error.message : String(error);
+        fail(new HandshakeError(message, response.statusCode ?? 0, response.headers, '', error));
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      const extensionsHeader = response.headers['sec-websocket-extensions'];
+      const Class = options.WebSocketClass ?? WebSocket;
+      const ws = new Class({
+        transport: new SocketTransport(socket),
+        role: 'client',
+        protocol: negotiated.protocol,
+        extensions: negotiated.extensions,
+        extensionsHeader: Array.isArray(extensionsHeader) ? extensionsHeader.join(', ') : extensionsHeader,
+        response: { status: response.statusCode ?? 101, headers: response.headers },
+        head: head.length > 0 ? head : undefined,
+        options,
+      });
+      startWebSocket(ws);
+      resolve(ws);
+    });
+    request.end();
+  });
+}

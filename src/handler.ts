@@ -1,0 +1,117 @@
+/**
+ * Handlers in the three shapes of DESIGN.md, normalised in one place.
+ *
+ * 1. a `WebSocket` subclass overriding hooks (ws4py style);
+ * 2. a coroutine `(ws) => Promise<void>` that owns the connection: when it
+ *    returns the connection is closed (1000), as in Python websockets;
+ * 3. an observable function `(messages$, ws) => Observable`: everything the
+ *    returned observable emits is sent; when it completes the connection
+ *    closes (1000). Recognised by taking two parameters; wrap a
+ *    one-parameter one in {@link observe}.
+ *
+ * A handler that throws, rejects or errors closes its own connection with
+ * 1011 and reports through `unhandledError`; nothing else is affected.
+ *
+ * @module
+ */
+import { isObservable, type Observable } from 'rxjs';
+import { WebSocket, startWebSocket, type SendData, type WebSocketInit } from './websocket.js';
+import type { Message } from './protocol/message.js';
+
+/** A WebSocket subclass (shape 1). */
+export type WebSocketClass = new (init: WebSocketInit) => WebSocket;
+/** A coroutine per connection (shape 2). */
+export type ConnectionHandler = (ws: WebSocket) => void | Promise<void>;
+/** What an observable handler may emit: data to send, or a message to send back as is. */
+export type Outgoing = SendData | Message;
+/** Observables in, observables out (shape 3). */
+export type ObservableHandler = (messages$: Observable<Message>, ws: WebSocket) => Observable<Outgoing> | void;
+/** Any of the three handler shapes. */
+export type Handler = WebSocketClass | ConnectionHandler | ObservableHandler;
+
+const kObservable = Symbol('ws4ts.observableHandler');
+
+/**
+ * Mark a function as an observable handler (shape 3) whatever its arity.
+ *
+ * @example
+ * ```ts
+ * serve({ handler: observe((messages$) => messages$.pipe(map((m) => m.data))) });
+ * ```
+ */
+export function observe(fn: (messages$: Observable<Message>, ws: WebSocket) => Observable<Outgoing> | void): ObservableHandler {
+  const marked = (messages$: Observable<Message>, ws: WebSocket) => fn(messages$, ws);
+  Object.defineProperty(marked, kObservable, { value: true });
+  return marked;
+}
+
+function isWebSocketClass(handler: Handler): handler is WebSocketClass {
+  return handler === WebSocket || handler.prototype instanceof WebSocket;
+}
+
+function isObservableHandler(handler: Handler): handler is ObservableHandler {
+  return (handler as { [kObservable]?: boolean })[kObservable] === true || handler.length >= 2;
+}
+
+function sendOutgoing(ws: WebSocket, value: Outgoing): void {
+  if (typeof value === 'object' && value !== null && 'type' in value && (value.type === 'text' || value.type === 'binary')) {
+    ws.send((value as Message).data);
+  } else {
+    ws.send(value as SendData);
+  }
+}
+
+/**
+ * Build the WebSocket for `handler`, start it, and run the handler.
+ * Returns the live WebSocket. Used by every server.
+ */
+export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
+  if (isWebSocketClass(handler)) {
+    const ws = new handler(init);
+    startWebSocket(ws);
+    return ws;
+  }
+  const ws = new WebSocket(init);
+  if (isObservableHandler(handler)) {
+    // Subscribe before the connection starts so no message is missed.
+    try {
+      const output = handler(ws.messages$, ws);
+      if (isObservable(output)) {
+        output.subscribe({
+          next: (value) => {
+            try {
+              sendOutgoing(ws, value);
+            } catch (error) {
+              if (ws.readyState === 1) ws.handlerFailed(error);
+            }
+          },
+          error: (error: unknown) => ws.handlerFailed(error),
+          complete: () => {
+            if (ws.readyState === 1) ws.close(1000).catch(() => {});
+          },
+        });
+      }
+    } catch (error) {
+      startWebSocket(ws);
+      ws.handlerFailed(error);
+      return ws;
+    }
+    startWebSocket(ws);
+    return ws;
+  }
+  startWebSocket(ws);
+  let result: void | Promise<void>;
+  try {
+    result = (handler as ConnectionHandler)(ws);
+  } catch (error) {
+    ws.handlerFailed(error);
+    return ws;
+  }
+  Promise.resolve(result).then(
+    () => {
+      if (ws.readyState === 1) ws.close(1000).catch(() => {});
+    },
+    (error: unknown) => ws.handlerFailed(error),
+  );
+  return ws;
+}

@@ -1,0 +1,572 @@
+/**
+ * The sans-I/O WebSocket connection (RFC 6455 §5–§7), either role.
+ *
+ * Bytes in → events out; calls in → bytes out. It never touches a socket or
+ * a timer. After every call the owner drains, in this order:
+ *
+ * - {@link Connection.nextEvent} until `undefined`: messages, pings, pongs,
+ *   the peer's close frame, a protocol error;
+ * - {@link Connection.bytesToSend}: buffers to write, in order;
+ * - {@link Connection.shouldCloseTransport}: end the transport once written;
+ * - {@link Connection.closeExpected}: arm a close timer (we sent a close frame
+ *   and wait for the peer's, or for the TCP close).
+ *
+ * All state transitions live in this file:
+ *
+ * | state   | event                 | action                                   | next    |
+ * | ------- | --------------------- | ---------------------------------------- | ------- |
+ * | OPEN    | `close()`             | send close frame                         | CLOSING |
+ * | OPEN    | close frame received  | echo its code (§5.5.1)                   | CLOSED  |
+ * | CLOSING | close frame received  | — (handshake complete)                   | CLOSED  |
+ * | OPEN    | protocol error        | send close with its code, stop parsing   | CLOSING |
+ * | any     | `receiveEof()`        | stop parsing                             | CLOSED  |
+ *
+ * The server closes the TCP connection first (§7.1.1); a client waits for
+ * it, so `shouldCloseTransport` is set on the server after the close
+ * handshake and on both sides after a failure (§7.1.7).
+ *
+ * Extensions transform whole messages, possibly asynchronously. Events and
+ * outgoing frames keep their order: an event behind an unfinished transform
+ * waits, and `onAsyncReady` tells the owner when to drain again.
+ *
+ * @module
+ */
+import { WebSocketError, localError, protocolError } from './errors.js';
+import { FrameParser } from './parser.js';
+import { MessageAssembler, type MessageSink } from './assembler.js';
+import { encodeBinaryFrame, encodeTextFrame } from './encoder.js';
+import { buildClosePayload, parseClosePayload, CloseCode } from './close-codes.js';
+import { isValidUtf8 } from './utf8.js';
+import { decodeText, encodeText } from './text.js';
+import { defaultMaskKey } from './mask.js';
+import { DEFAULT_LIMITS, type Message, type ProtocolLimits } from './message.js';
+import type { Extension } from './extension.js';
+
+/** Connection states (the numbers match the WHATWG `readyState`). */
+export const ReadyState = {
+  CONNECTING: 0,
+  OPEN: 1,
+  CLOSING: 2,
+  CLOSED: 3,
+} as const;
+/** One of {@link ReadyState}. */
+export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
+
+/** Which end of the connection this is. */
+export type Role = 'client' | 'server';
+
+/** A ping received from the peer (already answered unless `autoPong` is off). */
+export interface PingEvent {
+  readonly type: 'ping';
+  readonly data: Uint8Array;
+}
+/** A pong received from the peer. */
+export interface PongEvent {
+  readonly type: 'pong';
+  readonly data: Uint8Array;
+}
+/** The peer's close frame; `code` is 1005 when it carried none. */
+export interface CloseEvent {
+  readonly type: 'close';
+  readonly code: number;
+  readonly reason: string;
+}
+/** A protocol violation by the peer; a close frame with `error.closeCode` is queued. */
+export interface ErrorEvent {
+  readonly type: 'error';
+  readonly error: WebSocketError;
+}
+/** Everything {@link Connection.nextEvent} yields. */
+export type ConnectionEvent = Message | PingEvent | PongEvent | CloseEvent | ErrorEvent;
+
+/** Options of {@link Connection}. */
+export interface ConnectionOptions extends Partial<ProtocolLimits> {
+  readonly role: Role;
+  /** Negotiated extensions, in the order the handshake agreed them. */
+  readonly extensions?: readonly Extension[];
+  /** Mask key source for the client role (injected in tests for deterministic bytes). */
+  readonly maskKey?: () => number;
+  /** Answer pings automatically (default true). */
+  readonly autoPong?: boolean;
+  /** Called when an asynchronous extension transform made events or bytes ready. */
+  readonly onAsyncReady?: () => void;
+}
+
+/** The close outcome: what `WebSocket.finished` resolves with. */
+export interface CloseOutcome {
+  /** The peer's close code; 1005 if its frame had none, 1006 if none arrived. */
+  readonly code: number;
+  readonly reason: string;
+  /** True when close frames went both ways. */
+  readonly wasClean: boolean;
+}
+
+/** An event slot waiting for an asynchronous transform. */
+class Pending {
+  event: ConnectionEvent | undefined = undefined;
+}
+
+/** An outgoing message waiting for an asynchronous transform (or behind one). */
+interface QueuedOutput {
+  ready: boolean;
+  bytes: Uint8Array[];
+  /** Runs once the item reaches the front of the queue (close frames change state). */
+  after?: () => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The sans-I/O connection. See the module description for the protocol.
+ *
+ * @example
+ * ```ts
+ * const conn = new Connection({ role: 'server' });
+ * socket.on('data', (chunk) => {
+ *   conn.receive(chunk);
+ *   for (let e = conn.nextEvent(); e; e = conn.nextEvent()) {
+ *     if (e.type === 'text') conn.send(e.data); // echo
+ *   }
+ *   socket.write(Buffer.concat(conn.bytesToSend()));
+ *   if (conn.shouldCloseTransport) socket.end();
+ * });
+ * ```
+ */
+export class Connection implements MessageSink {
+  /** This side's role. */
+  readonly role: Role;
+  /** The negotiated extensions. */
+  readonly extensions: readonly Extension[];
+  readonly #limits: ProtocolLimits;
+  readonly #parser: FrameParser;
+  readonly #assembler: MessageAssembler;
+  readonly #maskKey: (() => number) | undefined;
+  readonly #autoPong: boolean;
+  readonly #onAsyncReady: (() => void) | undefined;
+
+  #state: ReadyState = ReadyState.OPEN;
+  #events: (ConnectionEvent | Pending)[] = [];
+  #head = 0;
+  #pendingEvents = 0;
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
+  #queue: QueuedOutput[] = []; // non-empty only while an outgoing transform is unfinished
+  #fragmenting = false; // a fragmented message is being sent
+  #closeSent: { code: number; reason: string } | undefined;
+  #closeReceived: { code: number; reason: string } | undefined;
+  #shouldClose = false;
+  #eof = false;
+  #error: WebSocketError | undefined;
+
+  constructor(options: ConnectionOptions) {
+    this.role = options.role;
+    this.extensions = options.extensions ?? [];
+    this.#limits = {
+      maxPayload: options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+      maxFragments: options.maxFragments ?? DEFAULT_LIMITS.maxFragments,
+    };
+    let rsvAllowed = 0;
+    for (const extension of this.extensions) rsvAllowed |= extension.rsvMask;
+    this.#assembler = new MessageAssembler(this.#limits, this);
+    this.#parser = new FrameParser(
+      { role: this.role, maxPayload: this.#limits.maxPayload, rsvAllowed },
+      this.#assembler,
+    );
+    this.#maskKey = this.role === 'client' ? (options.maskKey ?? defaultMaskKey) : undefined;
+    this.#autoPong = options.autoPong ?? true;
+    this.#onAsyncReady = options.onAsyncReady;
+  }
+
+  /** The current state (OPEN until a close frame is sent or received). */
+  get readyState(): ReadyState {
+    return this.#state;
+  }
+
+  /** The limits in force. */
+  get limits(): Readonly<ProtocolLimits> {
+    return this.#limits;
+  }
+
+  // ─── receiving ──────────────────────────────────────────────────────────
+
+  /**
+   * Feed bytes from the transport. Masked payloads are unmasked in place
+   * (the chunk is mutated), and messages may be views of it.
+   */
+  receive(chunk: Uint8Array): void {
+    if (this.#parser.failed) return;
+    try {
+      this.#parser.push(chunk);
+    } catch (error) {
+      this.#failWith(error);
+    }
+  }
+
+  /** The transport reached end of stream: nothing more will be received. */
+  receiveEof(): void {
+    this.#eof = true;
+    this.#parser.stop();
+    this.#state = ReadyState.CLOSED;
+  }
+
+  /** The next event, or `undefined` when none is ready. */
+  nextEvent(): ConnectionEvent | undefined {
+    const events = this.#events;
+    const head = this.#head;
+    if (head >= events.length) return undefined;
+    let event = events[head]!;
+    if (event instanceof Pending) {
+      if (event.event === undefined) return undefined;
+      event = event.event;
+      this.#pendingEvents--;
+    }
+    if (head + 1 === events.length) {
+      events.length = 0;
+      this.#head = 0;
+    } else {
+      this.#head = head + 1;
+    }
+    return event;
+  }
+
+  /** Events queued (including ones behind an unfinished transform): for read backpressure. */
+  get queuedEvents(): number {
+    return this.#events.length - this.#head;
+  }
+
+  /** @internal MessageSink: a complete data message from the assembler. */
+  onMessage(opcode: number, data: Uint8Array, rsv: number): void {
+    if (rsv === 0 || this.extensions.length === 0) {
+      this.#events.push(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
+      return;
+    }
+    const decoded = this.#decode(data, rsv);
+    if (!(decoded instanceof Promise)) {
+      this.#events.push(this.#decodedMessage(opcode, decoded));
+      return;
+    }
+    const slot = new Pending();
+    this.#events.push(slot);
+    this.#pendingEvents++;
+    decoded.then(
+      (bytes) => {
+        if (this.#error !== undefined) return;
+        try {
+          slot.event = this.#decodedMessage(opcode, bytes);
+        } catch (error) {
+          this.#asyncFailure(slot, error);
+          return;
+        }
+        this.#onAsyncReady?.();
+      },
+      (error: unknown) => this.#asyncFailure(slot, error),
+    );
+  }
+
+  /** Apply the extensions' decoders, last negotiated first (RFC 6455 §9). */
+  #decode(data: Uint8Array, rsv: number): Uint8Array | Promise<Uint8Array> {
+    let result: Uint8Array | Promise<Uint8Array> = data;
+    const max = this.#limits.maxPayload;
+    for (let i = this.extensions.length - 1; i >= 0; i--) {
+      const extension = this.extensions[i]!;
+      if ((rsv & extension.rsvMask) === 0) continue;
+      result =
+        result instanceof Promise
+          ? result.then((bytes) => extension.decode([bytes], rsv, max))
+          : extension.decode([result], rsv, max);
+    }
+    return result;
+  }
+
+  #decodedMessage(opcode: number, bytes: Uint8Array): Message {
+    if (opcode === 2) return { type: 'binary', data: bytes };
+    if (!isValidUtf8(bytes)) throw protocolError('WS_ERR_INVALID_UTF8', 'text message is not valid UTF-8', 1007);
+    return { type: 'text', data: decodeText(bytes) };
+  }
+
+  #asyncFailure(slot: Pending, error: unknown): void {
+    if (this.#error !== undefined) return;
+    // Drop everything that arrived after the failed message: the connection is failing.
+    const index = this.#events.indexOf(slot, this.#head);
+    if (index >= 0) this.#events.length = index;
+    this.#pendingEvents = 0;
+    for (let i = this.#head; i < this.#events.length; i++) if (this.#events[i] instanceof Pending) this.#pendingEvents++;
+    this.#failWith(error);
+    this.#onAsyncReady?.();
+  }
+
+  /** @internal MessageSink: a complete control frame from the assembler. */
+  onControl(opcode: number, payload: Uint8Array): void {
+    if (opcode === 9) {
+      this.#events.push({ type: 'ping', data: payload });
+      // §5.5.2: answer with a pong carrying the same payload, unless closing.
+      if (this.#autoPong && this.#state === ReadyState.OPEN) this.#control(10, payload);
+    } else if (opcode === 10) {
+      this.#events.push({ type: 'pong', data: payload });
+    } else {
+      this.#receiveClose(payload);
+    }
+  }
+
+  #receiveClose(payload: Uint8Array): void {
+    const { code, reason } = parseClosePayload(payload); // throws 1002/1007 on a bad payload
+    this.#closeReceived = { code, reason };
+    // §5.5.1: no more frames are read after a close frame.
+    this.#parser.stop();
+    if (this.#closeSent === undefined && this.#state === ReadyState.OPEN) {
+      // Echo the code; 1005 ("none given") is answered with an empty close frame.
+      this.#sendClose(code === CloseCode.NoStatus ? undefined : code, '');
+    }
+    this.#state = ReadyState.CLOSED;
+    if (this.role === 'server') this.#shouldClose = true;
+    this.#events.push({ type: 'close', code, reason });
+  }
+
+  /** Fail the connection (§7.1.7): queue a close frame with the error's code, stop parsing. */
+  #failWith(cause: unknown): void {
+    const error =
+      cause instanceof WebSocketError
+        ? cause
+        : new WebSocketError('WS_ERR_EXTENSION_FAILED', String((cause as Error)?.message ?? cause), {
+            closeCode: 1011,
+            cause,
+          });
+    if (this.#error !== undefined) return;
+    this.#error = error;
+    this.#parser.stop();
+    if (this.#closeSent === undefined && this.#state !== ReadyState.CLOSED) {
+      this.#sendClose(error.closeCode, closeReasonFor(error));
+    }
+    this.#shouldClose = true;
+    this.#events.push({ type: 'error', error });
+  }
+
+  // ─── sending ────────────────────────────────────────────────────────────
+
+  /** Take the buffers to write, in order. Empty when there is nothing. */
+  bytesToSend(): Uint8Array[] {
+    const out = this.#out;
+    if (out.length === 0) return out;
+    this.#out = [];
+    this.#outBytes = 0;
+    return out;
+  }
+
+  /** Bytes waiting in {@link bytesToSend} (not counting unfinished transforms). */
+  get pendingBytes(): number {
+    return this.#outBytes;
+  }
+
+  /** True when the transport should be ended once the pending bytes are written. */
+  get shouldCloseTransport(): boolean {
+    return this.#shouldClose;
+  }
+
+  /** True once a close frame was sent: the owner should arm its close timeout. */
+  get closeExpected(): boolean {
+    return this.#closeSent !== undefined;
+  }
+
+  /** The protocol error that failed the connection, if any. */
+  get error(): WebSocketError | undefined {
+    return this.#error;
+  }
+
+  /** The close outcome so far (meaningful once the transport has closed). */
+  closeOutcome(): CloseOutcome {
+    const received = this.#closeReceived;
+    if (received === undefined) return { code: CloseCode.Abnormal, reason: '', wasClean: false };
+    return { code: received.code, reason: received.reason, wasClean: this.#closeSent !== undefined };
+  }
+
+  /** The close frame we sent, if any. */
+  get closeSent(): { readonly code: number; readonly reason: string } | undefined {
+    return this.#closeSent;
+  }
+
+  /** True when the peer ended the transport. */
+  get eofReceived(): boolean {
+    return this.#eof;
+  }
+
+  /**
+   * Send a whole message: a string as text, bytes as binary. Throws a local
+   * {@link WebSocketError} after a close frame was sent or during a
+   * fragmented send.
+   */
+  send(data: string | Uint8Array): void {
+    this.#checkCanSend();
+    if (this.#fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
+    const text = typeof data === 'string';
+    if (this.extensions.length === 0) {
+      this.#outBytes += text
+        ? encodeTextFrame(this.#out, 0x81, data, this.#maskKey?.())
+        : encodeBinaryFrame(this.#out, 0x82, data, this.#maskKey?.());
+      return;
+    }
+    this.#sendTransformed(text ? 1 : 2, text ? encodeText(data) : data);
+  }
+
+  /**
+   * Send one fragment of a message (§5.4). The first fragment's type (string:
+   * text, bytes: binary) sets the message's; `fin` ends it. Control frames
+   * may be sent between fragments; other messages may not.
+   */
+  sendFragment(data: string | Uint8Array, fin: boolean): void {
+    this.#checkCanSend();
+    const opcode = this.#fragmenting ? 0 : typeof data === 'string' ? 1 : 2;
+    const b0 = (fin ? 0x80 : 0) | opcode;
+    const bytes = typeof data === 'string' ? encodeText(data) : data;
+    this.#fragmenting = !fin;
+    this.#enqueue(encodeOutput(b0, bytes, this.#maskKey));
+  }
+
+  /** True while a fragmented message is being sent. */
+  get fragmenting(): boolean {
+    return this.#fragmenting;
+  }
+
+  /** Send a ping (payload ≤ 125 bytes). */
+  ping(data: Uint8Array = EMPTY): void {
+    this.#checkControl(data);
+    this.#control(9, data);
+  }
+
+  /** Send an unsolicited pong (payload ≤ 125 bytes), e.g. as a heartbeat. */
+  pong(data: Uint8Array = EMPTY): void {
+    this.#checkControl(data);
+    this.#control(10, data);
+  }
+
+  /**
+   * Start the closing handshake (§7.1.2). Validates code and reason (throws a
+   * local error for 1005/1006/1015, other codes not allowed on the wire, or a
+   * reason over 123 bytes). Idempotent: a second call does nothing.
+   */
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    const payload = buildClosePayload(code, reason); // validate even if already closing
+    if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) return;
+    this.#closeSent = { code, reason };
+    this.#state = ReadyState.CLOSING;
+    this.#enqueue({ ready: true, bytes: frameBytes(0x88, payload, this.#maskKey) });
+  }
+
+  /**
+   * Fail the connection from our side (e.g. a handler error → 1011, a dead
+   * peer → 1011): send a close frame with `error.closeCode` if none was sent
+   * and ask for the transport to be closed.
+   */
+  fail(error: WebSocketError): void {
+    this.#failWith(error);
+  }
+
+  #sendClose(code: number | undefined, reason: string): void {
+    this.#closeSent = { code: code ?? CloseCode.NoStatus, reason };
+    if (this.#state === ReadyState.OPEN) this.#state = ReadyState.CLOSING;
+    // Close frames go after any message still being transformed (no data lost).
+    this.#enqueue({ ready: true, bytes: frameBytes(0x88, buildClosePayload(code, reason), this.#maskKey) });
+  }
+
+  #checkCanSend(): void {
+    if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) {
+      throw localError('WS_ERR_CLOSED', 'cannot send: the connection is closing or closed');
+    }
+  }
+
+  #checkControl(data: Uint8Array): void {
+    if (data.length > 125) throw localError('WS_ERR_INVALID_ARGUMENT', 'control frame payload over 125 bytes');
+    if (this.#state === ReadyState.CLOSED || this.#closeSent !== undefined) {
+      throw localError('WS_ERR_CLOSED', 'cannot send: the connection is closing or closed');
+    }
+  }
+
+  /** Control frames may overtake messages still being transformed. */
+  #control(opcode: number, payload: Uint8Array): void {
+    this.#outBytes += encodeBinaryFrame(this.#out, 0x80 | opcode, payload, this.#maskKey?.());
+  }
+
+  #sendTransformed(opcode: number, data: Uint8Array): void {
+    let result: ReturnType<Extension['encode']> = { data, rsv: 0 };
+    for (const extension of this.extensions) {
+      result =
+        result instanceof Promise
+          ? result.then((r) => merge(r, extension.encode(r.data, opcode)))
+          : merge(result, extension.encode(result.data, opcode));
+    }
+    if (!(result instanceof Promise)) {
+      this.#enqueue(encodeOutput(0x80 | result.rsv | opcode, result.data, this.#maskKey));
+      return;
+    }
+    const item: QueuedOutput = { ready: false, bytes: [] };
+    this.#queue.push(item);
+    result.then(
+      (r) => {
+        const encoded = encodeOutput(0x80 | r.rsv | opcode, r.data, this.#maskKey);
+        item.bytes = encoded.bytes;
+        item.ready = true;
+        this.#flushQueue();
+        this.#onAsyncReady?.();
+      },
+      (error: unknown) => {
+        item.ready = true;
+        this.#flushQueue();
+        this.#failWith(error);
+        this.#onAsyncReady?.();
+      },
+    );
+  }
+
+  #enqueue(item: QueuedOutput): void {
+    if (this.#queue.length === 0) {
+      for (const bytes of item.bytes) {
+        this.#out.push(bytes);
+        this.#outBytes += bytes.length;
+      }
+      item.after?.();
+    } else {
+      this.#queue.push(item);
+    }
+  }
+
+  #flushQueue(): void {
+    const queue = this.#queue;
+    while (queue.length > 0 && queue[0]!.ready) {
+      const item = queue.shift()!;
+      for (const bytes of item.bytes) {
+        this.#out.push(bytes);
+        this.#outBytes += bytes.length;
+      }
+      item.after?.();
+    }
+  }
+}
+
+function merge(previous: { rsv: number }, next: ReturnType<Extension['encode']>): ReturnType<Extension['encode']> {
+  if (next instanceof Promise) return next.then((r) => ({ data: r.data, rsv: r.rsv | previous.rsv }));
+  return previous.rsv === 0 ? next : { data: next.data, rsv: next.rsv | previous.rsv };
+}
+
+function encodeOutput(b0: number, data: Uint8Array, maskKey: (() => number) | undefined): QueuedOutput {
+  return { ready: true, bytes: frameBytes(b0, data, maskKey) };
+}
+
+function frameBytes(b0: number, data: Uint8Array, maskKey: (() => number) | undefined): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  encodeBinaryFrame(out, b0, data, maskKey?.());
+  return out;
+}
+
+/** A short close reason for a protocol error: its message, cut to 123 UTF-8 bytes. */
+function closeReasonFor(error: WebSocketError): string {
+  const message = error.message;
+  if (message.length <= 123 && /^[\x20-\x7e]*$/.test(message)) return message;
+  let reason = '';
+  let bytes = 0;
+  for (const ch of message) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > 123) break;
+    reason += ch;
+    bytes += size;
+  }
+  return reason;
+}

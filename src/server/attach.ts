@@ -1,0 +1,70 @@
+/**
+ * `attach(server, routes)`: WebSockets on an existing node:http / node:https
+ * server (ws4py's wsgiref server). Upgrades are routed by path, or by a
+ * function of the request; unknown paths get 404; ordinary HTTP requests are
+ * left alone.
+ *
+ * @module
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketError } from '../protocol/errors.js';
+import { upgradeHandler, type UpgradeListener, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
+import type { Handler } from '../handler.js';
+
+/** A route: a handler, or the full acceptor options for that path. */
+export type Route = Handler | UpgradeOptions;
+/** Routes by exact path (`/chat`), or a function choosing a route per request. */
+export type Routes = Readonly<Record<string, Route>> | ((request: UpgradeRequestLike) => Route | undefined);
+
+/** What {@link attach} returns. */
+export interface Attachment {
+  /** Stop handling upgrades on the server (open connections are not touched). */
+  detach(): void;
+}
+
+function toOptions(route: Route, defaults: Partial<UpgradeOptions>): UpgradeOptions {
+  return typeof route === 'function' ? { ...defaults, handler: route } : { ...defaults, ...route };
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  return query === -1 ? raw : raw.slice(0, query);
+}
+
+/**
+ * Serve WebSockets on `server`.
+ *
+ * @example
+ * ```ts
+ * const server = http.createServer((req, res) => res.end('hello'));
+ * attach(server, { '/echo': EchoWebSocket, '/chat': async (ws) => { for await (const m of ws) ws.send(m.data); } });
+ * server.listen(9000);
+ * ```
+ */
+export function attach(server: HttpServer | HttpsServer, routes: Routes, defaults: Partial<UpgradeOptions> = {}): Attachment {
+  const cache = new Map<Route, UpgradeListener>();
+  const listenerFor = (route: Route): UpgradeListener => {
+    let listener = cache.get(route);
+    if (listener === undefined) {
+      listener = upgradeHandler(toOptions(route, defaults));
+      // Function routes may return a new object per request; only cache stable ones.
+      if (typeof routes !== 'function') cache.set(route, listener);
+    }
+    return listener;
+  };
+  const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
+    const route = typeof routes === 'function' ? routes(request) : Object.hasOwn(routes, pathOf(request.url)) ? routes[pathOf(request.url)] : undefined;
+    if (route === undefined) {
+      socket.on('error', () => {});
+      const error = new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 });
+      socket.end(error.httpResponse());
+      return;
+    }
+    listenerFor(route)(request, socket, head);
+  };
+  server.on('upgrade', onUpgrade);
+  return { detach: () => void server.off('upgrade', onUpgrade) };
+}

@@ -1,0 +1,186 @@
+/**
+ * `upgradeHandler(options)`: the one acceptor every server uses (ws4py's
+ * WebSocketWSGIApplication, without its 500s).
+ *
+ * It validates the HTTP upgrade with src/protocol, checks the origin
+ * allow-list and the `verify` hook, selects a subprotocol, negotiates
+ * extensions, answers 101 and hands a running {@link WebSocket} to the
+ * handler. Bad requests get 400/403/405/426 with a short plain-text reason.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import {
+  buildResponse,
+  negotiateExtensions,
+  selectProtocol,
+  validateRequest,
+} from '../protocol/handshake.js';
+import { WebSocketError } from '../protocol/errors.js';
+import type { ExtensionFactory, Extension } from '../protocol/extension.js';
+import type { HttpHeaders } from '../protocol/headers.js';
+import { SocketTransport } from '../transport/socket.js';
+import { runHandler, type Handler } from '../handler.js';
+import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
+
+/** What `verify` may answer to reject a request. */
+export interface Rejection {
+  /** HTTP status, e.g. 401 or 403. */
+  readonly status: number;
+  /** Short plain-text reason for the body. */
+  readonly reason?: string;
+  /** Extra response headers (e.g. `WWW-Authenticate`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** The request as the acceptor sees it (node:http's IncomingMessage fits). */
+export interface UpgradeRequestLike {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly httpVersion: string;
+  readonly headers: HttpHeaders;
+}
+
+/** Options of {@link upgradeHandler}, each with its default. */
+export interface UpgradeOptions extends WebSocketOptions {
+  /** The handler: a WebSocket subclass, a coroutine or an observable function. Default: echo nothing, just a plain WebSocket. */
+  readonly handler: Handler;
+  /** Subprotocols the server speaks, preferred first, or a function choosing among the offered ones. */
+  readonly protocols?: readonly string[] | ((offered: readonly string[]) => string | undefined);
+  /**
+   * Allowed `Origin` values (exact match), or a predicate. A request from
+   * another origin gets 403. Default: any origin (like ws and websockets).
+   */
+  readonly origins?: readonly string[] | ((origin: string | undefined) => boolean);
+  /**
+   * Last check before accepting (authentication, rate limits…): return
+   * `false` (403) or a {@link Rejection} to refuse, anything else to accept.
+   * A throwing hook answers 500.
+   */
+  readonly verify?: (request: UpgradeRequestLike) => boolean | void | Rejection | Promise<boolean | void | Rejection>;
+  /** Extensions offered to clients. Default: none here (permessage-deflate is configured by servers). */
+  readonly extensions?: readonly ExtensionFactory[];
+  /** Extra headers for the 101 response. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Give up (408) if `verify` takes longer than this many ms. Default 10,000. */
+  readonly handshakeTimeout?: number;
+  /** Called with every WebSocket once it is open (the manager hooks in here). */
+  readonly onConnection?: (ws: WebSocket) => void;
+}
+
+/** The signature of node:http's `'upgrade'` listener. */
+export type UpgradeListener = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array) => void;
+
+function reject(socket: Duplex, error: WebSocketError): void {
+  if (socket.destroyed) return;
+  socket.end(error.httpResponse());
+  // Do not wait for the client to read its answer forever.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+function handshakeError(status: number, reason: string, headers?: Record<string, string>): WebSocketError {
+  return new WebSocketError('WS_ERR_HANDSHAKE', reason, { httpStatus: status, ...(headers ? { httpHeaders: headers } : {}) });
+}
+
+function originAllowed(origins: UpgradeOptions['origins'], origin: string | undefined): boolean {
+  if (origins === undefined) return true;
+  if (typeof origins === 'function') return origins(origin);
+  return origin !== undefined && origins.includes(origin);
+}
+
+/**
+ * Build the acceptor for one endpoint.
+ *
+ * @example
+ * ```ts
+ * const server = http.createServer();
+ * server.on('upgrade', upgradeHandler({ handler: EchoWebSocket }));
+ * ```
+ */
+export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
+  return (request, socket, head) => {
+    socket.on('error', ignore);
+    const check = validateRequest({
+      method: request.method ?? '',
+      url: request.url ?? '/',
+      httpVersion: request.httpVersion,
+      headers: request.headers,
+    });
+    if (!check.ok) return reject(socket, check.error);
+    if (!originAllowed(options.origins, check.origin)) return reject(socket, handshakeError(403, 'Origin not allowed'));
+    let protocol: string | undefined;
+    try {
+      protocol = options.protocols === undefined ? undefined : selectProtocol(check.protocols, options.protocols);
+    } catch {
+      return reject(socket, handshakeError(500, 'Subprotocol selection failed'));
+    }
+    const accept = (): void => {
+      if (socket.destroyed) return;
+      let extensions: Extension[] = [];
+      let extensionsHeader: string | undefined;
+      try {
+        const negotiated = negotiateExtensions(check.extensions, options.extensions ?? []);
+        extensions = negotiated.extensions;
+        extensionsHeader = negotiated.header;
+      } catch (error) {
+        return reject(socket, error instanceof WebSocketError && error.httpStatus ? error : handshakeError(400, 'Invalid extension offer'));
+      }
+      socket.write(
+        buildResponse({
+          key: check.key,
+          ...(protocol !== undefined ? { protocol } : {}),
+          ...(extensionsHeader !== undefined ? { extensions: extensionsHeader } : {}),
+          ...(options.headers ? { headers: { ...options.headers } } : {}),
+        }),
+      );
+      socket.off('error', ignore);
+      const info: RequestInfo = {
+        method: request.method ?? 'GET',
+        url: request.url ?? '/',
+        httpVersion: request.httpVersion,
+        headers: request.headers,
+      };
+      const ws = runHandler(options.handler, {
+        transport: new SocketTransport(socket),
+        role: 'server',
+        protocol,
+        extensions,
+        extensionsHeader,
+        request: info,
+        head: head.length > 0 ? head : undefined,
+        options: { pingInterval: 20_000, ...options },
+      });
+      options.onConnection?.(ws);
+    };
+    if (options.verify === undefined) return accept();
+    let verdict: ReturnType<NonNullable<UpgradeOptions['verify']>>;
+    try {
+      verdict = options.verify(request);
+    } catch {
+      return reject(socket, handshakeError(500, 'Verification failed'));
+    }
+    const decide = (answer: boolean | void | Rejection): void => {
+      if (answer === false) return reject(socket, handshakeError(403, 'Forbidden'));
+      if (typeof answer === 'object' && answer !== null) {
+        return reject(socket, handshakeError(answer.status, answer.reason ?? 'Rejected', answer.headers ? { ...answer.headers } : undefined));
+      }
+      accept();
+    };
+    if (!(verdict instanceof Promise)) return decide(verdict);
+    // Keep the client's early frames: pause until we decide.
+    socket.pause();
+    const timer = setTimeout(() => reject(socket, handshakeError(408, 'Handshake timeout')), options.handshakeTimeout ?? 10_000);
+    verdict.then(
+      (answer) => {
+        clearTimeout(timer);
+        decide(answer);
+      },
+      () => {
+        clearTimeout(timer);
+        reject(socket, handshakeError(500, 'Verification failed'));
+      },
+    );
+  };
+}
+
+function ignore(): void {}

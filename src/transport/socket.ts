@@ -1,0 +1,116 @@
+/**
+ * Adapter for node:net / node:tls sockets and any Node Duplex stream.
+ *
+ * Listeners are module-level functions that find their transport through a
+ * symbol on the stream, so an idle connection costs no closures. Several
+ * buffers written in one call go out as one write: small batches are joined
+ * into one buffer (cheaper than one write call per frame), large ones are
+ * written under cork/uncork so Node issues a single writev.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { Transport, TransportSink } from './transport.js';
+
+const kTransport = Symbol('ws4ts.transport');
+
+/** Batches up to this many bytes are joined into one buffer before writing. */
+const JOIN_LIMIT = 64 * 1024;
+
+type Tagged = Duplex & { [kTransport]?: SocketTransport; remoteAddress?: string; setNoDelay?: (noDelay?: boolean) => unknown };
+
+function onData(this: Tagged, chunk: Uint8Array): void {
+  this[kTransport]!.sink?.onData(chunk);
+}
+function onEnd(this: Tagged): void {
+  this[kTransport]!.sink?.onEnd();
+}
+function onDrain(this: Tagged): void {
+  this[kTransport]!.sink?.onDrain();
+}
+function onError(this: Tagged, error: Error): void {
+  this[kTransport]!.error ??= error;
+}
+function onClose(this: Tagged): void {
+  const transport = this[kTransport]!;
+  if (transport.closed) return;
+  transport.closed = true;
+  transport.sink?.onClose(transport.error);
+}
+
+/**
+ * A {@link Transport} over a Node Duplex (net.Socket, tls.TLSSocket, …).
+ *
+ * @example
+ * ```ts
+ * const transport = new SocketTransport(socket);
+ * ```
+ */
+export class SocketTransport implements Transport {
+  /** The wrapped stream. */
+  readonly stream: Duplex;
+  /** @internal */ sink: TransportSink | undefined = undefined;
+  /** @internal */ error: Error | undefined = undefined;
+  /** @internal */ closed = false;
+
+  constructor(stream: Duplex) {
+    this.stream = stream;
+    const tagged = stream as Tagged;
+    tagged[kTransport] = this;
+    // Small frames must not wait for Nagle's algorithm (ws does the same).
+    tagged.setNoDelay?.(true);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  }
+
+  attach(sink: TransportSink): void {
+    this.sink = sink;
+    const stream = this.stream;
+    stream.on('end', onEnd);
+    stream.on('drain', onDrain);
+    stream.on('data', onData);
+    if (stream.destroyed && !this.closed) {
+      // Closed before we attached: report it once, asynchronously like a stream would.
+      queueMicrotask(() => onClose.call(stream as Tagged));
+    }
+  }
+
+  write(chunks: readonly Uint8Array[]): boolean {
+    const stream = this.stream;
+    if (stream.destroyed || stream.writableEnded) return true;
+    const count = chunks.length;
+    if (count === 1) return stream.write(chunks[0]!);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += chunks[i]!.length;
+    if (total <= JOIN_LIMIT) return stream.write(Buffer.concat(chunks as Uint8Array[], total));
+    stream.cork();
+    let ok = true;
+    for (let i = 0; i < count; i++) ok = stream.write(chunks[i]!);
+    stream.uncork();
+    return ok;
+  }
+
+  end(): void {
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  get writableLength(): number {
+    return this.stream.writableLength;
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.stream as Tagged).remoteAddress;
+  }
+}

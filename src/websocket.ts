@@ -1,0 +1,647 @@
+/**
+ * `WebSocket`: one live connection over a transport — ws4py's WebSocket,
+ * rebuilt around the sans-I/O engine.
+ *
+ * Three ways to use it, as DESIGN.md describes: subclass it and override the
+ * hooks (`opened`, `receivedMessage`, `ponged`, `closed`, `unhandledError`),
+ * iterate it with `for await`, or pipe `messages$`. Received bytes go
+ * through the engine synchronously; sends made while a chunk is being
+ * dispatched, or within one tick, leave in one write.
+ *
+ * @module
+ */
+import { Observable, type Subscriber } from 'rxjs';
+import {
+  Connection,
+  ReadyState,
+  type CloseOutcome,
+  type ConnectionEvent,
+  type Role,
+} from './protocol/connection.js';
+import { WebSocketError } from './protocol/errors.js';
+import { DEFAULT_LIMITS, type Message, type ProtocolLimits } from './protocol/message.js';
+import type { Extension } from './protocol/extension.js';
+import type { HttpHeaders } from './protocol/headers.js';
+import type { Transport, TransportSink } from './transport/transport.js';
+import { addTicker, removeTicker, type Tickable } from './keepalive.js';
+
+/** Data `send` accepts as one message. */
+export type SendData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+/** Chunks of a message sent in fragments (ws4py's generator send). */
+export type SendStream = Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
+
+/** Options of a connection, each with its default. */
+export interface WebSocketOptions extends Partial<ProtocolLimits> {
+  /**
+   * Send a keepalive ping after this many ms without input; `null` turns
+   * keepalive off. Default 20,000 on the server (as Python websockets), off
+   * on the client.
+   */
+  pingInterval?: number | null;
+  /** Close a peer that leaves a keepalive ping unanswered this long (ms). Default 20,000. */
+  pongTimeout?: number;
+  /** Close (1001) after this many ms without any input; `null` (default) never. */
+  idleTimeout?: number | null;
+  /** Destroy the transport if the close handshake is not over after this many ms. Default 10,000. */
+  closeTimeout?: number;
+  /**
+   * Messages buffered for a `for await` / `receive()` consumer before reading
+   * pauses (read backpressure). Default 16.
+   */
+  highWaterMark?: number;
+  /** Write-buffer bytes above which `drain()` waits. Default 1 MiB. */
+  writeHighWaterMark?: number;
+  /** Answer pings automatically. Default true. */
+  autoPong?: boolean;
+}
+
+/** The HTTP upgrade request a server connection came from. */
+export interface RequestInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly headers: HttpHeaders;
+}
+
+/** The handshake response a client connection got. */
+export interface ResponseInfo {
+  readonly status: number;
+  readonly headers: HttpHeaders;
+}
+
+/** How a connection is made: filled in by servers and `connect()`. */
+export interface WebSocketInit {
+  readonly transport: Transport;
+  readonly role: Role;
+  readonly protocol?: string | undefined;
+  readonly extensions?: readonly Extension[];
+  /** The negotiated `Sec-WebSocket-Extensions` value. */
+  readonly extensionsHeader?: string | undefined;
+  readonly request?: RequestInfo | undefined;
+  readonly response?: ResponseInfo | undefined;
+  readonly options?: WebSocketOptions | undefined;
+  /** Bytes that arrived after the handshake, before the WebSocket existed. */
+  readonly head?: Uint8Array | undefined;
+}
+
+const kStart = Symbol('ws4ts.start');
+
+/** Start a WebSocket built by a server or `connect()`: attach, open, run hooks. @internal */
+export function startWebSocket(ws: WebSocket): void {
+  ws[kStart]();
+}
+
+function flushTick(ws: WebSocket): void {
+  ws.flush();
+}
+
+interface PendingPing {
+  readonly payload: Uint8Array;
+  readonly sentAt: number;
+  readonly resolve: (rtt: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Waiter {
+  resolve: (result: IteratorResult<Message>) => void;
+  reject: (error: Error) => void;
+}
+
+type QueuedSend = { data: string | Uint8Array } | { stream: SendStream; resolve: () => void; reject: (e: Error) => void };
+
+const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
+
+/**
+ * One WebSocket connection, server or client side.
+ *
+ * @example
+ * ```ts
+ * // a subclass, ws4py style
+ * class Echo extends WebSocket {
+ *   override receivedMessage(message: Message) { this.send(message.data); }
+ * }
+ * // or a loop
+ * for await (const message of ws) ws.send(message.data);
+ * ```
+ */
+export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickable {
+  /** The selected subprotocol, or `''`. */
+  readonly protocol: string;
+  /** The negotiated `Sec-WebSocket-Extensions` value, or `''`. */
+  readonly extensions: string;
+  /** Server side: the upgrade request. */
+  readonly request: RequestInfo | undefined;
+  /** Client side: the handshake response. */
+  readonly response: ResponseInfo | undefined;
+
+  readonly #transport: Transport;
+  readonly #connection: Connection;
+  readonly #options: WebSocketOptions;
+  #head: Uint8Array | undefined;
+  #started = false;
+  #closed = false;
+  #dispatching = false;
+  #flushScheduled = false;
+  #ended = false;
+  #paused = false;
+  #lastInput = 0;
+  #keepalivePingAt = 0;
+  #tickerKey = 0;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #outcome: CloseOutcome | undefined;
+  #error: WebSocketError | undefined;
+  // Lazily created: an idle connection holds none of these.
+  #queue: Message[] | undefined;
+  #queueHead = 0;
+  #waiters: Waiter[] | undefined;
+  #subscribers: Set<Subscriber<Message>> | undefined;
+  #messages$: Observable<Message> | undefined;
+  #finished: Promise<CloseOutcome> | undefined;
+  #resolveFinished: ((outcome: CloseOutcome) => void) | undefined;
+  #pings: PendingPing[] | undefined;
+  #pingCounter = 0;
+  #drainWaiters: (() => void)[] | undefined;
+  #streaming = false;
+  #sendQueue: QueuedSend[] | undefined;
+
+  constructor(init: WebSocketInit) {
+    this.#transport = init.transport;
+    this.#options = init.options ?? {};
+    this.protocol = init.protocol ?? '';
+    this.extensions = init.extensionsHeader ?? '';
+    this.request = init.request;
+    this.response = init.response;
+    this.#head = init.head;
+    const extensions = init.extensions ?? [];
+    this.#connection = new Connection({
+      role: init.role,
+      extensions,
+      maxPayload: this.#options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+      maxFragments: this.#options.maxFragments ?? DEFAULT_LIMITS.maxFragments,
+      autoPong: this.#options.autoPong ?? true,
+      onAsyncReady: extensions.length > 0 ? () => this.#afterInput() : undefined,
+    });
+  }
+
+  // ─── hooks (ws4py's names, camelCase) ─────────────────────────────────────
+
+  /** Called once the connection is open. */
+  opened(): void {}
+
+  /**
+   * Called for every message. The default hands it to `messages$`
+   * subscribers if there are any, otherwise queues it for `for await` and
+   * `receive()` (pausing reads once `highWaterMark` messages wait).
+   */
+  receivedMessage(message: Message): void {
+    const subscribers = this.#subscribers;
+    if (subscribers !== undefined && subscribers.size > 0) {
+      for (const subscriber of subscribers) subscriber.next(message);
+      return;
+    }
+    const waiters = this.#waiters;
+    if (waiters !== undefined && waiters.length > 0) {
+      waiters.shift()!.resolve({ value: message, done: false });
+      return;
+    }
+    const queue = (this.#queue ??= []);
+    queue.push(message);
+    if (queue.length - this.#queueHead >= (this.#options.highWaterMark ?? 16) && !this.#paused) {
+      this.#paused = true;
+      this.#transport.pause();
+    }
+  }
+
+  /** Called for every pong received, with its payload. */
+  ponged(_data: Uint8Array): void {}
+
+  /** Called once when the connection is closed, with the close code and reason. */
+  closed(_code: number, _reason: string): void {}
+
+  /**
+   * Called with an error thrown by a hook or handler (the connection is then
+   * closed with 1011). The default reports it on stderr.
+   */
+  unhandledError(error: unknown): void {
+    console.error('ws4ts: unhandled error in a WebSocket handler:', error);
+  }
+
+  // ─── state ───────────────────────────────────────────────────────────────
+
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): ReadyState {
+    return this.#closed ? ReadyState.CLOSED : this.#connection.readyState === ReadyState.CLOSED ? ReadyState.CLOSING : this.#connection.readyState;
+  }
+
+  /** Bytes queued and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return this.#connection.pendingBytes + this.#transport.writableLength;
+  }
+
+  /** The peer's address. */
+  get remoteAddress(): string | undefined {
+    return this.#transport.remoteAddress;
+  }
+
+  /** The protocol error that failed this connection, if any. */
+  get error(): WebSocketError | undefined {
+    return this.#error;
+  }
+
+  /** Resolves once the connection is closed, with `{code, reason, wasClean}`. Never rejects. */
+  get finished(): Promise<CloseOutcome> {
+    if (this.#finished === undefined) {
+      if (this.#outcome !== undefined) this.#finished = Promise.resolve(this.#outcome);
+      else this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    }
+    return this.#finished;
+  }
+
+  // ─── receiving ───────────────────────────────────────────────────────────
+
+  /** Messages as an Observable: completes on close, errors on a protocol failure. */
+  get messages$(): Observable<Message> {
+    return (this.#messages$ ??= new Observable<Message>((subscriber) => {
+      if (this.#closed) {
+        if (this.#error) subscriber.error(this.#error);
+        else subscriber.complete();
+        return;
+      }
+      const subscribers = (this.#subscribers ??= new Set());
+      subscribers.add(subscriber);
+      // Hand over anything queued before the subscription.
+      while (this.#queue !== undefined && this.#queueHead < this.#queue.length) subscriber.next(this.#takeQueued()!);
+      return () => subscribers.delete(subscriber);
+    }));
+  }
+
+  /** The next message; rejects with `WS_ERR_CLOSED` once the connection is closed. */
+  receive(options: { signal?: AbortSignal } = {}): Promise<Message> {
+    return this.#next(options.signal).then((result) => {
+      if (result.done) throw new WebSocketError('WS_ERR_CLOSED', 'the connection is closed', { side: 'local' });
+      return result.value;
+    });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => this.#next(undefined),
+      return: async () => ({ value: undefined, done: true }),
+    };
+  }
+
+  #takeQueued(): Message | undefined {
+    const queue = this.#queue;
+    if (queue === undefined || this.#queueHead >= queue.length) return undefined;
+    const message = queue[this.#queueHead++]!;
+    if (this.#queueHead === queue.length) {
+      queue.length = 0;
+      this.#queueHead = 0;
+    }
+    if (this.#paused && queue.length - this.#queueHead <= (this.#options.highWaterMark ?? 16) >> 1) {
+      this.#paused = false;
+      this.#transport.resume();
+    }
+    return message;
+  }
+
+  #next(signal: AbortSignal | undefined): Promise<IteratorResult<Message>> {
+    const message = this.#takeQueued();
+    if (message !== undefined) return Promise.resolve({ value: message, done: false });
+    if (this.#closed) {
+      return this.#error ? Promise.reject(this.#error) : Promise.resolve({ value: undefined, done: true });
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      (this.#waiters ??= []).push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = this.#waiters!.indexOf(waiter);
+          if (index >= 0) this.#waiters!.splice(index, 1);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  // ─── sending ─────────────────────────────────────────────────────────────
+
+  /**
+   * Send a message: a string as text, bytes as binary. An iterable or async
+   * iterable of chunks is sent as one fragmented message (the returned
+   * promise settles when its last fragment is queued); other messages sent
+   * meanwhile wait their turn, control frames do not. Throws `WS_ERR_CLOSED`
+   * once closing. Do not mutate a buffer after passing it to `send`.
+   */
+  send(data: SendData): void;
+  send(data: SendStream): Promise<void>;
+  send(data: SendData | SendStream): void | Promise<void> {
+    let payload: string | Uint8Array;
+    if (typeof data === 'string' || data instanceof Uint8Array) payload = data;
+    else if (data instanceof ArrayBuffer) payload = new Uint8Array(data);
+    else if (ArrayBuffer.isView(data)) payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    else return this.#sendStream(data);
+    if (this.#streaming) {
+      if (this.#connection.closeExpected) throw new WebSocketError('WS_ERR_CLOSED', 'cannot send: the connection is closing', { side: 'local' });
+      (this.#sendQueue ??= []).push({ data: payload });
+      return;
+    }
+    this.#connection.send(payload);
+    this.#scheduleFlush();
+  }
+
+  /** Resolves when `bufferedAmount` is at or below the write high-water mark. */
+  drain(): Promise<void> {
+    if (this.bufferedAmount <= (this.#options.writeHighWaterMark ?? 1 << 20) || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  async #sendStream(stream: SendStream): Promise<void> {
+    if (this.#streaming) {
+      await new Promise<void>((resolve, reject) => (this.#sendQueue ??= []).push({ stream, resolve, reject }));
+      return;
+    }
+    this.#streaming = true;
+    try {
+      let previous: string | Uint8Array | undefined;
+      for await (const chunk of stream) {
+        if (previous !== undefined) {
+          this.#connection.sendFragment(previous, false);
+          this.flush();
+          await this.drain();
+        }
+        previous = chunk;
+      }
+      this.#connection.sendFragment(previous ?? new Uint8Array(0), true);
+      this.#scheduleFlush();
+    } catch (error) {
+      // A half-sent message cannot be completed: fail the connection.
+      if (this.#connection.fragmenting) {
+        this.#connection.fail(new WebSocketError('WS_ERR_HANDLER', 'fragmented send failed', { closeCode: 1011, side: 'local', cause: error }));
+        this.flush();
+      }
+      throw error;
+    } finally {
+      this.#streaming = false;
+      this.#runSendQueue();
+    }
+  }
+
+  #runSendQueue(): void {
+    const queue = this.#sendQueue;
+    while (queue !== undefined && queue.length > 0 && !this.#streaming) {
+      const item = queue.shift()!;
+      if ('data' in item) {
+        try {
+          this.#connection.send(item.data);
+        } catch {
+          // Closed meanwhile: like a send after close, the message is dropped.
+        }
+      } else {
+        this.#sendStream(item.stream).then(item.resolve, item.reject);
+      }
+    }
+    this.#scheduleFlush();
+  }
+
+  /**
+   * Send a ping; resolves with the round-trip time in ms when the matching
+   * pong arrives, rejects if the connection closes first.
+   */
+  ping(data?: Uint8Array | string): Promise<number> {
+    let payload: Uint8Array;
+    if (data === undefined) {
+      const n = ++this.#pingCounter;
+      payload = new Uint8Array([0x70, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+    } else {
+      payload = typeof data === 'string' ? Buffer.from(data) : data;
+    }
+    this.#connection.ping(payload);
+    this.#scheduleFlush();
+    return new Promise((resolve, reject) => {
+      (this.#pings ??= []).push({ payload, sentAt: performance.now(), resolve, reject });
+    });
+  }
+
+  /**
+   * Start the closing handshake (idempotent). Throws for a code that may not
+   * be sent (1004–1006, 1015, outside 1000–4999) or a reason over 123 bytes.
+   * Resolves like {@link finished}.
+   */
+  close(code = 1000, reason = ''): Promise<CloseOutcome> {
+    this.#connection.close(code, reason);
+    this.flush();
+    return this.finished;
+  }
+
+  /** Drop the connection at once, without a closing handshake. */
+  terminate(): void {
+    this.#transport.destroy();
+  }
+
+  /** Write what the engine queued. Called automatically; public for batching tools. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const connection = this.#connection;
+    const bytes = connection.bytesToSend();
+    if (bytes.length > 0) this.#transport.write(bytes);
+    if (connection.closeExpected && this.#closeTimer === undefined && !this.#closed) {
+      this.#closeTimer = setTimeout(() => this.#transport.destroy(), this.#options.closeTimeout ?? 10_000);
+      this.#closeTimer.unref?.();
+    }
+    if (connection.shouldCloseTransport && !this.#ended) {
+      this.#ended = true;
+      this.#transport.end();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#dispatching || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(flushTick, this);
+  }
+
+  // ─── transport events ────────────────────────────────────────────────────
+
+  /** @internal */
+  [kStart](): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#transport.attach(this);
+    const interval = this.#options.pingInterval;
+    const idle = this.#options.idleTimeout;
+    if ((interval !== null && interval !== undefined) || (idle !== null && idle !== undefined)) {
+      this.#lastInput = performance.now();
+      const periods = [interval, this.#options.pongTimeout ?? 20_000, idle].filter((p): p is number => typeof p === 'number' && p > 0);
+      this.#tickerKey = addTicker(this, Math.min(...periods) / 4);
+    }
+    try {
+      this.opened();
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+    const head = this.#head;
+    this.#head = undefined;
+    if (head !== undefined && head.length > 0) this.onData(head);
+  }
+
+  /** @internal TransportSink */
+  onData(chunk: Uint8Array): void {
+    if (this.#tickerKey !== 0) this.#lastInput = performance.now();
+    this.#connection.receive(chunk);
+    this.#afterInput();
+  }
+
+  #afterInput(): void {
+    this.#dispatching = true;
+    const connection = this.#connection;
+    try {
+      for (let event: ConnectionEvent | undefined; (event = connection.nextEvent()); ) {
+        if (event.type === 'text' || event.type === 'binary') {
+          try {
+            this.receivedMessage(event);
+          } catch (error) {
+            this.#handlerFailed(error);
+          }
+        } else if (event.type === 'pong') {
+          this.#onPong(event.data);
+        } else if (event.type === 'error') {
+          this.#error = event.error;
+        }
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+    this.flush();
+  }
+
+  /** @internal TransportSink */
+  onEnd(): void {
+    this.#connection.receiveEof();
+    if (!this.#ended) {
+      this.flush();
+      this.#ended = true;
+      this.#transport.end();
+    }
+  }
+
+  /** @internal TransportSink */
+  onDrain(): void {
+    const waiters = this.#drainWaiters;
+    if (waiters === undefined || waiters.length === 0) return;
+    if (this.bufferedAmount > (this.#options.writeHighWaterMark ?? 1 << 20)) return;
+    this.#drainWaiters = undefined;
+    for (const resolve of waiters) resolve();
+  }
+
+  /** @internal TransportSink */
+  onClose(_error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#connection.readyState !== ReadyState.CLOSED) this.#connection.receiveEof();
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    if (this.#tickerKey !== 0) removeTicker(this, this.#tickerKey);
+    const outcome = this.#connection.closeOutcome();
+    this.#outcome = outcome;
+    try {
+      this.closed(outcome.code, outcome.reason);
+    } catch (error) {
+      this.unhandledError(error);
+    }
+    this.#resolveFinished?.(outcome);
+    const error = this.#error;
+    if (this.#subscribers !== undefined) {
+      for (const subscriber of this.#subscribers) {
+        if (error) subscriber.error(error);
+        else subscriber.complete();
+      }
+      this.#subscribers.clear();
+    }
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    for (const waiter of waiters ?? []) {
+      if (error) waiter.reject(error);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+    const pings = this.#pings;
+    this.#pings = undefined;
+    for (const ping of pings ?? []) ping.reject(new WebSocketError('WS_ERR_CLOSED', 'closed before the pong arrived', { side: 'local' }));
+    this.onDrain();
+    if (this.#drainWaiters) for (const resolve of this.#drainWaiters.splice(0)) resolve();
+  }
+
+  #onPong(data: Uint8Array): void {
+    this.#keepalivePingAt = 0;
+    const pings = this.#pings;
+    if (pings !== undefined) {
+      // A pong answers the matching ping and every ping sent before it.
+      const index = pings.findIndex((p) => equalBytes(p.payload, data));
+      if (index >= 0) {
+        const now = performance.now();
+        for (const ping of pings.splice(0, index + 1)) ping.resolve(now - ping.sentAt);
+      }
+    }
+    try {
+      this.ponged(data);
+    } catch (error) {
+      this.#handlerFailed(error);
+    }
+  }
+
+  /** @internal Tickable: keepalive and idle checks on the shared timer. */
+  tick(now: number): void {
+    if (this.#closed || this.#connection.closeExpected) return;
+    const interval = this.#options.pingInterval;
+    if (interval !== null && interval !== undefined) {
+      if (this.#keepalivePingAt !== 0) {
+        if (now - this.#keepalivePingAt >= (this.#options.pongTimeout ?? 20_000)) {
+          // A peer that does not answer is dead: tell it (1011) and drop it.
+          this.#connection.fail(new WebSocketError('WS_ERR_PING_TIMEOUT', 'keepalive ping timeout', { closeCode: 1011, side: 'local' }));
+          this.flush();
+          this.#transport.destroy();
+          return;
+        }
+      } else if (now - this.#lastInput >= interval) {
+        this.#keepalivePingAt = now;
+        this.#connection.ping(KEEPALIVE_PAYLOAD);
+        this.flush();
+      }
+    }
+    const idle = this.#options.idleTimeout;
+    if (idle !== null && idle !== undefined && now - this.#lastInput >= idle) {
+      this.close(1001, 'idle timeout').catch(() => {});
+    }
+  }
+
+  #handlerFailed(error: unknown): void {
+    try {
+      this.unhandledError(error);
+    } catch {
+      // A throwing error hook must not take anything else down.
+    }
+    if (this.#closed || this.#connection.closeExpected) return;
+    this.#connection.fail(new WebSocketError('WS_ERR_HANDLER', 'internal error', { closeCode: 1011, side: 'local', cause: error }));
+    this.flush();
+  }
+
+  /** @internal Report a handler failure (used by the handler runner). */
+  handlerFailed(error: unknown): void {
+    this.#handlerFailed(error);
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */
+export class EchoWebSocket extends WebSocket {
+  override receivedMessage(message: Message): void {
+    this.send(message.data);
+  }
+}
