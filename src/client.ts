@@ -11,7 +11,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { generateKey, validateResponse } from './protocol/handshake.js';
 import { serializeExtensions } from './protocol/headers.js';
@@ -97,15 +97,17 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   if (options.origin !== undefined) headers.Origin = options.origin;
 
   return new Promise<WebSocket>((resolve, reject) => {
+    const hostname = target.hostname.replace(/^\[|\]$/g, '');
     const request = (secure ? httpsRequest : httpRequest)({
       ...(secure ? options.tls : {}),
-      hostname: target.hostname.replace(/^\[|\]$/g, ''),
+      hostname,
       port: target.port || (secure ? 443 : 80),
       path: `${target.pathname}${target.search}`,
       method: 'GET',
       headers,
       agent: false,
-      ...(secure ? { servername: options.tls?.servername ?? target.hostname } : {}),
+      // SNI takes host names only (RFC 6066); for an IP the certificate is checked against the IP.
+      ...(secure ? { servername: options.tls?.servername ?? (isIP(hostname) === 0 ? hostname : '') } : {}),
     });
     let settled = false;
     const fail = (error: Error): void => {
@@ -116,12 +118,12 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
       request.destroy();
       reject(error);
     };
+    // Listen for errors first: fail() destroys the request, which emits one.
+    request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)));
     const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? 10_000);
     const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)));
     request.on('response', (response: IncomingMessage) => {
       let body = '';
       response.setEncoding('utf8');

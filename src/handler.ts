@@ -77,7 +77,7 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     try {
       const output = handler(ws.messages$, ws);
       if (isObservable(output)) {
-        output.subscribe({
+        const subscription = output.subscribe({
           next: (value) => {
             try {
               sendOutgoing(ws, value);
@@ -90,6 +90,8 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
             if (ws.readyState === 1) ws.close(1000).catch(() => {});
           },
         });
+        // An output that never completes (a timer, a feed) must stop with its connection.
+        void ws.finished.then(() => subscription.unsubscribe());
       }
     } catch (error) {
       startWebSocket(ws);

@@ -19,6 +19,7 @@ import {
   type Role,
 } from './protocol/connection.js';
 import { WebSocketError } from './protocol/errors.js';
+import { encodeBinaryFrame, encodeTextFrame } from './protocol/encoder.js';
 import { DEFAULT_LIMITS, type Message, type ProtocolLimits } from './protocol/message.js';
 import type { Extension } from './protocol/extension.js';
 import type { HttpHeaders } from './protocol/headers.js';
@@ -82,6 +83,31 @@ export interface WebSocketInit {
   readonly options?: WebSocketOptions | undefined;
   /** Bytes that arrived after the handshake, before the WebSocket existed. */
   readonly head?: Uint8Array | undefined;
+}
+
+/** A message framed once, to send to many server connections. */
+export interface PreparedMessage {
+  /** The original data (used where the frame does not fit a connection). */
+  readonly data: string | Uint8Array;
+  /** The complete unmasked frame. */
+  readonly frame: Uint8Array;
+}
+
+/**
+ * Frame `data` once for {@link WebSocket.sendPrepared} on many connections.
+ *
+ * @example
+ * ```ts
+ * const prepared = prepareMessage('tick');
+ * for (const ws of manager) ws.sendPrepared(prepared);
+ * ```
+ */
+export function prepareMessage(data: SendData): PreparedMessage {
+  const payload = typeof data === 'string' || data instanceof Uint8Array ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out: Uint8Array[] = [];
+  if (typeof payload === 'string') encodeTextFrame(out, 0x81, payload, undefined);
+  else encodeBinaryFrame(out, 0x82, payload, undefined);
+  return { data: payload, frame: out.length === 1 ? out[0]! : Buffer.concat(out) };
 }
 
 const kStart = Symbol('ws4ts.start');
@@ -163,6 +189,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   #drainWaiters: (() => void)[] | undefined;
   #streaming = false;
   #sendQueue: QueuedSend[] | undefined;
+  #closeListeners: ((ws: WebSocket) => void)[] | undefined;
 
   constructor(init: WebSocketInit) {
     this.#transport = init.transport;
@@ -315,16 +342,31 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject };
       (this.#waiters ??= []).push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const index = this.#waiters!.indexOf(waiter);
-          if (index >= 0) this.#waiters!.splice(index, 1);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      if (signal !== undefined) this.#watchAbort(waiter, signal);
     });
+  }
+
+  /**
+   * Reject `waiter` when `signal` aborts. The listener goes away as soon as
+   * the waiter settles, so one signal can serve any number of `receive()`
+   * calls, and an abort after the close finds nothing left to touch.
+   */
+  #watchAbort(waiter: Waiter, signal: AbortSignal): void {
+    const { resolve, reject } = waiter;
+    const onAbort = (): void => {
+      const index = this.#waiters?.indexOf(waiter) ?? -1;
+      if (index >= 0) this.#waiters!.splice(index, 1);
+      reject(signal.reason);
+    };
+    waiter.resolve = (result) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    waiter.reject = (error) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
   }
 
   // ─── sending ─────────────────────────────────────────────────────────────
@@ -351,6 +393,35 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     }
     this.#connection.send(payload);
     this.#scheduleFlush();
+  }
+
+  /**
+   * Send a message framed once for many connections (see `prepareMessage`).
+   * Falls back to a normal send where the prepared bytes do not fit this
+   * connection (client role, a negotiated extension, a fragmented send underway).
+   */
+  sendPrepared(prepared: PreparedMessage): void {
+    if (this.#canSendPrepared) {
+      if (!this.#streaming) {
+        this.#connection.sendFrames(prepared.frame);
+        this.#scheduleFlush();
+        return;
+      }
+    }
+    this.send(prepared.data);
+  }
+
+  get #canSendPrepared(): boolean {
+    return this.#connection.role === 'server' && this.#connection.extensions.length === 0;
+  }
+
+  /** @internal Call `listener` once when the connection closes (used by managers). */
+  onceClosed(listener: (ws: WebSocket) => void): void {
+    if (this.#closed) {
+      listener(this);
+      return;
+    }
+    (this.#closeListeners ??= []).push(listener);
   }
 
   /** Resolves when `bufferedAmount` is at or below the write high-water mark. */
@@ -432,6 +503,8 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
    * Resolves like {@link finished}.
    */
   close(code = 1000, reason = ''): Promise<CloseOutcome> {
+    // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
+    if (code === 1005) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
     this.#connection.close(code, reason);
     this.flush();
     return this.finished;
@@ -550,6 +623,15 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
       this.closed(outcome.code, outcome.reason);
     } catch (error) {
       this.unhandledError(error);
+    }
+    const listeners = this.#closeListeners;
+    this.#closeListeners = undefined;
+    for (const listener of listeners ?? []) {
+      try {
+        listener(this);
+      } catch (error) {
+        this.unhandledError(error);
+      }
     }
     this.#resolveFinished?.(outcome);
     const error = this.#error;

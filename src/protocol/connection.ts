@@ -250,7 +250,10 @@ export class Connection implements MessageSink {
     this.#pendingEvents++;
     decoded.then(
       (bytes) => {
-        if (this.#error !== undefined) return;
+        // Fill the slot even if the connection failed meanwhile: this message
+        // arrived before the failure, and the error event queued behind the
+        // slot would otherwise never be reached (a slot dropped by
+        // #asyncFailure is no longer in the queue, so filling it is harmless).
         try {
           slot.event = this.#decodedMessage(opcode, bytes);
         } catch (error) {
@@ -285,7 +288,16 @@ export class Connection implements MessageSink {
   }
 
   #asyncFailure(slot: Pending, error: unknown): void {
-    if (this.#error !== undefined) return;
+    if (this.#error !== undefined) {
+      // Already failing: just unblock the queue, whose error event may wait behind this slot.
+      const index = this.#events.indexOf(slot, this.#head);
+      if (index >= 0) {
+        this.#events.splice(index, 1);
+        this.#pendingEvents--;
+        this.#onAsyncReady?.();
+      }
+      return;
+    }
     // Drop everything that arrived after the failed message: the connection is failing.
     const index = this.#events.indexOf(slot, this.#head);
     if (index >= 0) this.#events.length = index;
@@ -421,6 +433,16 @@ export class Connection implements MessageSink {
     this.#enqueue(encodeOutput(b0, bytes, this.#maskKey));
   }
 
+  /**
+   * Send bytes that already form complete frames for this role (a broadcast
+   * framed once for many connections). Same ordering rules as {@link send}.
+   */
+  sendFrames(frames: Uint8Array): void {
+    this.#checkCanSend();
+    if (this.#fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
+    this.#enqueue({ ready: true, bytes: [frames] });
+  }
+
   /** True while a fragmented message is being sent. */
   get fragmenting(): boolean {
     return this.#fragmenting;
@@ -444,6 +466,9 @@ export class Connection implements MessageSink {
    * reason over 123 bytes). Idempotent: a second call does nothing.
    */
   close(code: number = CloseCode.Normal, reason = ''): void {
+    // 1005 means "no code" and is never sent (§7.4.1); buildClosePayload would
+    // turn it into an empty close frame, so refuse it here as documented.
+    if (code === CloseCode.NoStatus) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
     const payload = buildClosePayload(code, reason); // validate even if already closing
     if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) return;
     this.#closeSent = { code, reason };

@@ -125,7 +125,9 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
+  505: 'HTTP Version Not Supported',
 };
 
 /** Shorthand for a protocol error raised by the peer (close 1002 unless told). */

@@ -516,7 +516,9 @@ export function validateResponse(
     }
     if (protocols.length !== 1) throw failed('Invalid Sec-WebSocket-Protocol header');
     protocol = protocols[0];
-    if (!expected.protocols.includes(protocol)) throw failed(`Server sent a subprotocol that was not offered: ${protocol}`);
+    if (!expected.protocols.includes(protocol)) {
+      throw failed(`Server sent a subprotocol that was not offered: ${protocol}`);
+    }
   }
 
   const extensions: Extension[] = [];

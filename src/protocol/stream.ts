@@ -61,6 +61,8 @@ class BatchIterator<T> implements AsyncIterableIterator<T> {
   #batch: T[] = [];
   #index = 0;
   #done = false;
+  // A violation found by `fill`: thrown once the items completed before it are delivered.
+  #failure: { error: unknown } | undefined;
   #fill: (chunk: Uint8Array | undefined, batch: T[]) => boolean;
 
   /** `fill` pushes one chunk (undefined: end of input) and returns false once nothing more will come. */
@@ -81,9 +83,25 @@ class BatchIterator<T> implements AsyncIterableIterator<T> {
       }
       this.#batch.length = 0;
       this.#index = 0;
+      if (this.#failure !== undefined) {
+        const { error } = this.#failure;
+        this.#failure = undefined;
+        throw error;
+      }
       if (this.#done) return { value: undefined, done: true };
       const step = await this.#source.next();
-      const more = this.#fill(step.done ? undefined : step.value, this.#batch);
+      let more: boolean;
+      try {
+        more = this.#fill(step.done ? undefined : step.value, this.#batch);
+      } catch (error) {
+        // Fix: a throw here used to drop the items this chunk completed before
+        // the violation (so the result depended on chunking) and left the
+        // source open. Deliver them first, close the source, then throw.
+        this.#failure = { error };
+        this.#done = true;
+        if (!step.done) await this.#source.return?.();
+        continue;
+      }
       if (step.done || !more) {
         this.#done = true;
         if (!step.done) await this.#source.return?.();
@@ -93,6 +111,7 @@ class BatchIterator<T> implements AsyncIterableIterator<T> {
 
   async return(): Promise<IteratorResult<T>> {
     this.#done = true;
+    this.#failure = undefined;
     this.#batch.length = 0;
     await this.#source.return?.();
     return { value: undefined, done: true };

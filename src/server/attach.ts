@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import { upgradeHandler, type UpgradeListener, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
 import type { Handler } from '../handler.js';
+import { WebSocketManager, type CloseAllOptions } from './manager.js';
 
 /** A route: a handler, or the full acceptor options for that path. */
 export type Route = Handler | UpgradeOptions;
@@ -20,8 +21,12 @@ export type Routes = Readonly<Record<string, Route>> | ((request: UpgradeRequest
 
 /** What {@link attach} returns. */
 export interface Attachment {
+  /** The connections of every route. */
+  readonly manager: WebSocketManager;
   /** Stop handling upgrades on the server (open connections are not touched). */
   detach(): void;
+  /** Stop accepting, close every connection with 1001 and wait until they are gone. */
+  shutdown(options?: CloseAllOptions): Promise<void>;
 }
 
 function toOptions(route: Route, defaults: Partial<UpgradeOptions>): UpgradeOptions {
@@ -44,7 +49,9 @@ function pathOf(url: string | undefined): string {
  * server.listen(9000);
  * ```
  */
-export function attach(server: HttpServer | HttpsServer, routes: Routes, defaults: Partial<UpgradeOptions> = {}): Attachment {
+export function attach(server: HttpServer | HttpsServer, routes: Routes, options: Partial<UpgradeOptions> = {}): Attachment {
+  const manager = options.manager ?? new WebSocketManager();
+  const defaults: Partial<UpgradeOptions> = { ...options, manager };
   const cache = new Map<Route, UpgradeListener>();
   const listenerFor = (route: Route): UpgradeListener => {
     let listener = cache.get(route);
@@ -66,5 +73,24 @@ export function attach(server: HttpServer | HttpsServer, routes: Routes, default
     listenerFor(route)(request, socket, head);
   };
   server.on('upgrade', onUpgrade);
-  return { detach: () => void server.off('upgrade', onUpgrade) };
+  // When the HTTP server closes, its WebSockets go too (1001). net.Server
+  // counts upgraded sockets as connections, so `close()` would otherwise wait
+  // for every WebSocket to end by itself; there is no "closing" event, so the
+  // method is wrapped (and restored by `detach`).
+  type Close = (this: unknown, callback?: (error?: Error) => void) => unknown;
+  const target = server as unknown as { close: Close };
+  const originalClose = target.close;
+  const wrappedClose: Close = function (this: unknown, callback) {
+    void manager.closeAll(1001, 'server closing');
+    return originalClose.call(this, callback);
+  };
+  target.close = wrappedClose;
+  return {
+    manager,
+    detach: () => {
+      server.off('upgrade', onUpgrade);
+      if (target.close === wrappedClose) target.close = originalClose;
+    },
+    shutdown: (closeOptions) => manager.shutdown(closeOptions),
+  };
 }

@@ -46,8 +46,8 @@ export const DEFAULT_REQUEST_HEAD_LIMITS: Readonly<RequestHeadLimits> = Object.f
 /**
  * A parsed request head, shaped like node:http's `IncomingMessage` fields.
  *
- * `headers` has lower-case names and a null prototype (a header named
- * `__proto__` is just a header). A field that appears once maps to its
+ * `headers` has lower-case names and inherits no properties (a header named
+ * `__proto__` or `constructor` is just a header). A field that appears once maps to its
  * value; a field that appears more than once maps to the array of all its
  * values in order of arrival, so the caller can see, and reject, a repeated
  * `Sec-WebSocket-Key`. `set-cookie` is always an array, as in node.
@@ -100,6 +100,15 @@ const MAX_LEADING_EMPTY_LINES = 4;
 const INITIAL_CAPACITY = 1024;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Constructor of header dictionaries without inherited properties, so that
+ * `__proto__` or `constructor` are ordinary field names. Node's querystring
+ * trick: its instances stay fast objects, where `Object.create(null)` makes a
+ * slow dictionary (measured: about 0.3 µs more per six-field head).
+ */
+const HeaderFields = function HeaderFields(): void {} as unknown as new () => Record<string, string | string[]>;
+HeaderFields.prototype = Object.create(null);
+
 /** Build the rejection of a bad request head. */
 function reject(httpStatus: number, reason: string): WebSocketError {
   return new WebSocketError('WS_ERR_HANDSHAKE', reason, { side: 'remote', httpStatus });
@@ -151,7 +160,8 @@ export class RequestHeadParser {
   #maxBytes: number;
   #maxCount: number;
 
-  #buf: Uint8Array;
+  // Bytes of an incomplete head, copied once each; allocated when a head spans chunks.
+  #buf: Uint8Array = EMPTY;
   #len = 0;
   // The scan state, so that no byte is examined twice across pushes.
   #scan = 0; // next byte to examine
@@ -176,7 +186,6 @@ export class RequestHeadParser {
     }
     this.#maxBytes = maxBytes;
     this.#maxCount = maxCount;
-    this.#buf = new Uint8Array(Math.min(maxBytes, INITIAL_CAPACITY));
   }
 
   /**
@@ -221,22 +230,40 @@ export class RequestHeadParser {
     // Bytes beyond maxHeaderBytes can only be part of an oversized head or
     // of the trailing data, which is taken from the chunk itself: never copy them.
     const take = Math.min(chunk.length, this.#maxBytes - before);
+    if (before === 0) {
+      // Nothing buffered (the usual case: the whole head in one chunk): scan
+      // the chunk in place and copy it only if the head goes on.
+      const end = this.#search(chunk, take);
+      if (end >= 0) return this.#finish(chunk, end, chunk.subarray(end));
+      this.#append(chunk, take);
+    } else {
+      this.#append(chunk, take);
+      const end = this.#search(this.#buf, this.#len);
+      if (end >= 0) return this.#finish(this.#buf, end, chunk.subarray(end - before));
+    }
+    if (this.#len === this.#maxBytes) throw reject(431, `request head larger than ${this.#maxBytes} bytes`);
+    return undefined;
+  }
+
+  /** Copy `chunk[0..take)` after the buffered bytes, growing the buffer geometrically. */
+  #append(chunk: Uint8Array, take: number): void {
+    const before = this.#len;
     if (before + take > this.#buf.length) {
-      const grown = new Uint8Array(Math.min(this.#maxBytes, Math.max(before + take, this.#buf.length * 2)));
+      const capacity = Math.max(before + take, this.#buf.length * 2, INITIAL_CAPACITY);
+      const grown = new Uint8Array(Math.min(this.#maxBytes, capacity));
       grown.set(this.#buf.subarray(0, before));
       this.#buf = grown;
     }
     this.#buf.set(take === chunk.length ? chunk : chunk.subarray(0, take), before);
     this.#len = before + take;
+  }
 
-    const end = this.#search();
-    if (end < 0) {
-      if (this.#len === this.#maxBytes) throw reject(431, `request head larger than ${this.#maxBytes} bytes`);
-      return undefined;
-    }
-    const request = this.#parse(end);
+  /** The head is `buf[0..end)`: parse it and keep what followed it. */
+  #finish(buf: Uint8Array, end: number, trailing: Uint8Array): ParsedRequest {
+    const request = this.#parse(buf, end);
     this.#done = true;
-    this.#trailing = chunk.subarray(end - before);
+    this.#buf = EMPTY;
+    this.#trailing = trailing;
     return request;
   }
 
@@ -245,18 +272,16 @@ export class RequestHeadParser {
    * index just past the final CRLF, or -1. Checks line endings, NUL and the
    * header count on the way.
    */
-  #search(): number {
-    const buf = this.#buf;
-    const len = this.#len;
+  #search(buf: Uint8Array, len: number): number {
     const from = this.#scan;
     let lineStart = this.#lineStart;
     let end = -1;
     let i = from;
-    for (; i < len; i++) {
+    let prev = from > 0 ? buf[from - 1] : 0;
+    for (; i < len; prev = buf[i++]) {
       const b = buf[i];
-      const afterCR = i > 0 && buf[i - 1] === CR;
       if (b === LF) {
-        if (!afterCR) throw reject(400, 'bare LF line ending');
+        if (prev !== CR) throw reject(400, 'bare LF line ending');
         if (i - 1 === lineStart) {
           if (this.#lines > 0) {
             end = i + 1;
@@ -268,7 +293,7 @@ export class RequestHeadParser {
           throw reject(431, `more than ${this.#maxCount} header fields`);
         }
         lineStart = i + 1;
-      } else if (afterCR) {
+      } else if (prev === CR) {
         throw reject(400, 'bare CR in request head');
       } else if (b === 0) {
         throw reject(400, 'NUL byte in request head');
@@ -281,10 +306,10 @@ export class RequestHeadParser {
   }
 
   /** Parse the complete head `buf[start..end)`; every line is known to end in CRLF. */
-  #parse(end: number): ParsedRequest {
-    const buf = this.#buf;
-    const text = Buffer.from(buf.buffer, buf.byteOffset, end);
+  #parse(buf: Uint8Array, end: number): ParsedRequest {
     const start = this.#start;
+    // One decoding for the whole head; names and values are slices of it.
+    const text = Buffer.from(buf.buffer, buf.byteOffset, end).toString('latin1', start, end);
     this.#examined += end - start;
 
     // Request line (RFC 9112 §3): method SP request-target SP HTTP-version.
@@ -292,7 +317,7 @@ export class RequestHeadParser {
     let p = start;
     while (p < lineEnd && (CLASS[buf[p]] & TCHAR) !== 0) p++;
     if (p === start || buf[p] !== SP) throw reject(400, 'malformed request line: bad method');
-    const method = text.toString('latin1', start, p);
+    const method = text.slice(0, p - start);
     const targetStart = ++p;
     while (p < lineEnd && (CLASS[buf[p]] & TARGET) !== 0) p++;
     if (p === targetStart) throw reject(400, 'malformed request line: empty request-target');
@@ -310,13 +335,13 @@ export class RequestHeadParser {
     const minor = buf[p + 7] - 0x30;
     // Checked before the target form, so an HTTP/2 preface (`PRI * HTTP/2.0`) gets 505.
     if (major !== 1) throw reject(505, `HTTP/${major}.${minor} is not supported`);
-    const url = text.toString('latin1', targetStart, targetEnd);
+    const url = text.slice(targetStart - start, targetEnd - start);
     if (buf[targetStart] !== 0x2f && !isAbsoluteForm(url)) {
       throw reject(400, 'request-target is neither origin-form nor absolute-form');
     }
 
     // Header fields (RFC 9112 §5): field-name ":" OWS field-value OWS.
-    const headers: Record<string, string | string[]> = Object.create(null);
+    const headers = new HeaderFields();
     const rawHeaders: string[] = [];
     let ls = lineEnd + 2;
     for (let le = buf.indexOf(CR, ls); le !== ls; ls = le + 2, le = buf.indexOf(CR, ls)) {
@@ -339,8 +364,8 @@ export class RequestHeadParser {
       for (let q = vs; q < ve; q++) {
         if ((CLASS[buf[q]] & VALUE) === 0) throw reject(400, 'invalid character in header value');
       }
-      const name = text.toString('latin1', ls, p);
-      const value = text.toString('latin1', vs, ve);
+      const name = text.slice(ls - start, p - start);
+      const value = text.slice(vs - start, ve - start);
       rawHeaders.push(name, value);
       const key = name.toLowerCase();
       const previous = headers[key];

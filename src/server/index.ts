@@ -5,3 +5,15 @@
  */
 export { upgradeHandler, type UpgradeOptions, type UpgradeListener, type UpgradeRequestLike, type Rejection } from './upgrade.js';
 export { attach, type Attachment, type Route, type Routes } from './attach.js';
+export { serve, type ServeOptions, type WebSocketServer } from './serve.js';
+export {
+  WebSocketManager,
+  LocalBus,
+  type BroadcastBus,
+  type BroadcastOptions,
+  type BroadcastResult,
+  type CloseAllOptions,
+  type ManagerOptions,
+  type SlowConsumerPolicy,
+} from './manager.js';
+export { RequestHeadParser, type ParsedRequest, type RequestHeadLimits } from './http-request.js';

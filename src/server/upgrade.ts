@@ -22,6 +22,7 @@ import type { HttpHeaders } from '../protocol/headers.js';
 import { SocketTransport } from '../transport/socket.js';
 import { runHandler, type Handler } from '../handler.js';
 import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
+import type { WebSocketManager } from './manager.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -64,8 +65,13 @@ export interface UpgradeOptions extends WebSocketOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Give up (408) if `verify` takes longer than this many ms. Default 10,000. */
   readonly handshakeTimeout?: number;
-  /** Called with every WebSocket once it is open (the manager hooks in here). */
+  /** Called with every WebSocket once it is open. */
   readonly onConnection?: (ws: WebSocket) => void;
+  /**
+   * The manager that tracks this endpoint's connections. While it is shutting
+   * down, new upgrades are answered with 503.
+   */
+  readonly manager?: WebSocketManager;
 }
 
 /** The signature of node:http's `'upgrade'` listener. */
@@ -107,6 +113,9 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
       headers: request.headers,
     });
     if (!check.ok) return reject(socket, check.error);
+    if (options.manager !== undefined && !options.manager.accepting) {
+      return reject(socket, handshakeError(503, 'Server shutting down'));
+    }
     if (!originAllowed(options.origins, check.origin)) return reject(socket, handshakeError(403, 'Origin not allowed'));
     let protocol: string | undefined;
     try {
@@ -150,6 +159,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         head: head.length > 0 ? head : undefined,
         options: { pingInterval: 20_000, ...options },
       });
+      options.manager?.add(ws);
       options.onConnection?.(ws);
     };
     if (options.verify === undefined) return accept();
@@ -169,15 +179,20 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
     if (!(verdict instanceof Promise)) return decide(verdict);
     // Keep the client's early frames: pause until we decide.
     socket.pause();
-    const timer = setTimeout(() => reject(socket, handshakeError(408, 'Handshake timeout')), options.handshakeTimeout ?? 10_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      // Already answered 408: a late verdict must not start a connection.
+      timedOut = true;
+      reject(socket, handshakeError(408, 'Handshake timeout'));
+    }, options.handshakeTimeout ?? 10_000);
     verdict.then(
       (answer) => {
         clearTimeout(timer);
-        decide(answer);
+        if (!timedOut) decide(answer);
       },
       () => {
         clearTimeout(timer);
-        reject(socket, handshakeError(500, 'Verification failed'));
+        if (!timedOut) reject(socket, handshakeError(500, 'Verification failed'));
       },
     );
   };

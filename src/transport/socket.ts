@@ -33,7 +33,8 @@ function onError(this: Tagged, error: Error): void {
 }
 function onClose(this: Tagged): void {
   const transport = this[kTransport]!;
-  if (transport.closed) return;
+  // Before attach there is nobody to tell: attach() reports it then.
+  if (transport.closed || transport.sink === undefined) return;
   transport.closed = true;
   transport.sink?.onClose(transport.error);
 }
@@ -69,6 +70,12 @@ export class SocketTransport implements Transport {
     stream.on('end', onEnd);
     stream.on('drain', onDrain);
     stream.on('data', onData);
+    // The acceptor may have paused the stream during the handshake; reading
+    // is now governed by the WebSocket's own backpressure.
+    stream.resume();
+    // A stream paused before (e.g. while an async verify hook ran) stays
+    // paused when a 'data' listener is added: start the flow explicitly.
+    stream.resume();
     if (stream.destroyed && !this.closed) {
       // Closed before we attached: report it once, asynchronously like a stream would.
       queueMicrotask(() => onClose.call(stream as Tagged));

@@ -181,7 +181,9 @@ test('validateRequest reads Upgrade and Connection as case-insensitive token lis
 });
 
 test('validateRequest accepts HTTP versions from 1.1 up', (t) => {
-  for (const version of ['1.1', '1.2', '2.0', '3.0', '1.10']) t.true(validateRequest(request({}, 'GET', version)).ok, version);
+  for (const version of ['1.1', '1.2', '2.0', '3.0', '1.10']) {
+    t.true(validateRequest(request({}, 'GET', version)).ok, version);
+  }
 });
 
 test('validateRequest returns the extension offers and protocols of repeated headers', (t) => {
@@ -201,7 +203,9 @@ test('validateRequest returns the extension offers and protocols of repeated hea
 });
 
 test('validateRequest accepts single-valued headers given as one-element arrays and trims OWS', (t) => {
-  const check = validateRequest(request({ host: ['h'], 'sec-websocket-key': [` ${KEY} `], 'sec-websocket-version': [' 13'] }));
+  const check = validateRequest(
+    request({ host: ['h'], 'sec-websocket-key': [` ${KEY} `], 'sec-websocket-version': [' 13'] }),
+  );
   if (!check.ok) return t.fail(check.error.message);
   t.is(check.key, KEY);
 });
@@ -246,7 +250,8 @@ test('a repeated Host is refused with 400', (t) => {
 });
 
 test('an Upgrade header without the websocket token is refused with 400', (t) => {
-  for (const upgrade of [undefined, '', 'h2c', 'websocket2', 'web socket', 'websocket/', 'websocket;', 'websocket/13']) {
+  const values = [undefined, '', 'h2c', 'websocket2', 'web socket', 'websocket/', 'websocket;', 'websocket/13'];
+  for (const upgrade of values) {
     assertRejected(t, request({ upgrade }), 400, /Invalid Upgrade header/);
   }
 });
@@ -258,7 +263,15 @@ test('a Connection header without the upgrade token is refused with 400', (t) =>
 });
 
 test('a missing or invalid Sec-WebSocket-Key is refused with 400', (t) => {
-  for (const key of [undefined, '', 'abc', 'dGhlIHNhbXBsZSBub25jZQ', 'dGhlIHNhbXBsZSBub25jZSBmb28=', '-_hlIHNhbXBsZSBub25jZQ==']) {
+  const keys = [
+    undefined,
+    '',
+    'abc',
+    'dGhlIHNhbXBsZSBub25jZQ',
+    'dGhlIHNhbXBsZSBub25jZSBmb28=',
+    '-_hlIHNhbXBsZSBub25jZQ==',
+  ];
+  for (const key of keys) {
     assertRejected(t, request({ 'sec-websocket-key': key }), 400, /Missing or invalid Sec-WebSocket-Key/);
   }
 });
@@ -524,7 +537,8 @@ function assertFails(t: ExecutionContext, fn: () => unknown, reason: RegExp): vo
 }
 
 test('validateResponse accepts RFC 6455 §1.3 example response', (t) => {
-  t.deepEqual(validateResponse(response({ 'sec-websocket-protocol': 'chat' }), { ...NOTHING, protocols: ['chat', 'superchat'] }), {
+  const expected = { ...NOTHING, protocols: ['chat', 'superchat'] };
+  t.deepEqual(validateResponse(response({ 'sec-websocket-protocol': 'chat' }), expected), {
     protocol: 'chat',
     extensions: [],
   });
@@ -542,22 +556,28 @@ test('validateResponse reads a missing subprotocol as none, even when some were 
 });
 
 test('validateResponse fails on a status other than 101', (t) => {
-  for (const status of [200, 400, 426, 302]) assertFails(t, () => validateResponse(response({}, status), NOTHING), new RegExp(`${status}`));
+  for (const status of [200, 400, 426, 302]) {
+    assertFails(t, () => validateResponse(response({}, status), NOTHING), new RegExp(`${status}`));
+  }
 });
 
 test('validateResponse fails without the websocket Upgrade or the upgrade Connection token', (t) => {
-  for (const upgrade of [undefined, 'h2c', 'web socket']) assertFails(t, () => validateResponse(response({ upgrade }), NOTHING), /Upgrade/);
+  for (const upgrade of [undefined, 'h2c', 'web socket']) {
+    assertFails(t, () => validateResponse(response({ upgrade }), NOTHING), /Upgrade/);
+  }
   for (const connection of [undefined, 'close', 'up grade']) {
     assertFails(t, () => validateResponse(response({ connection }), NOTHING), /Connection/);
   }
 });
 
 test('validateResponse fails on a missing, wrong or repeated Sec-WebSocket-Accept', (t) => {
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-accept': undefined }), NOTHING), /Missing Sec-WebSocket-Accept/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-accept': acceptKey('AAAAAAAAAAAAAAAAAAAAAA==') }), NOTHING), /Invalid/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-accept': ACCEPT.toLowerCase() }), NOTHING), /Invalid/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-accept': [ACCEPT, ACCEPT] }), NOTHING), /Repeated/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-accept': `${ACCEPT}, ${ACCEPT}` }), NOTHING), /Repeated/);
+  const withAccept = (accept: string | string[] | undefined) => () =>
+    validateResponse(response({ 'sec-websocket-accept': accept }), NOTHING);
+  assertFails(t, withAccept(undefined), /Missing Sec-WebSocket-Accept/);
+  assertFails(t, withAccept(acceptKey('AAAAAAAAAAAAAAAAAAAAAA==')), /Invalid Sec-WebSocket-Accept/);
+  assertFails(t, withAccept(ACCEPT.toLowerCase()), /Invalid Sec-WebSocket-Accept/);
+  assertFails(t, withAccept([ACCEPT, ACCEPT]), /Repeated Sec-WebSocket-Accept/);
+  assertFails(t, withAccept(`${ACCEPT}, ${ACCEPT}`), /Repeated Sec-WebSocket-Accept/);
 });
 
 test('validateResponse fails on a subprotocol that was not offered or not single', (t) => {
@@ -566,7 +586,8 @@ test('validateResponse fails on a subprotocol that was not offered or not single
   assertFails(t, () => validateResponse(response({ 'sec-websocket-protocol': 'v2' }), offered), /not offered/);
   assertFails(t, () => validateResponse(response({ 'sec-websocket-protocol': 'Chat' }), offered), /not offered/);
   for (const value of ['chat, superchat', ['chat', 'chat'], '', 'a b']) {
-    assertFails(t, () => validateResponse(response({ 'sec-websocket-protocol': value }), offered), /Sec-WebSocket-Protocol/);
+    const answer = response({ 'sec-websocket-protocol': value });
+    assertFails(t, () => validateResponse(answer, offered), /Invalid Sec-WebSocket-Protocol/);
   }
 });
 
@@ -593,8 +614,10 @@ test('validateResponse fails on an extension that was not offered, is named twic
   assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, z' }), expected), /not offered: z/);
   assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, a' }), expected), /twice/);
   assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': ['a', 'a; x'] }), expected), /twice/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a; x="' }), expected), /Invalid Sec-WebSocket-Extensions/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': '' }), expected), /Invalid Sec-WebSocket-Extensions/);
+  for (const malformed of ['a; x="', '', 'a b']) {
+    const answer = response({ 'sec-websocket-extensions': malformed });
+    assertFails(t, () => validateResponse(answer, expected), /Invalid Sec-WebSocket-Extensions/);
+  }
   // Every extension built before the failure was released.
   t.deepEqual(a.disposed, ['a', 'a', 'a']);
 });
@@ -603,7 +626,8 @@ test('validateResponse fails when a factory refuses the answer or two extensions
   const a = fakeFactory({ name: 'a', rsvMask: RSV1 });
   const b = fakeFactory({ name: 'b', rsvMask: RSV1 });
   const expected = { ...NOTHING, extensions: [a.factory, b.factory] };
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, b; reject' }), expected), /unacceptable/);
+  const refused = response({ 'sec-websocket-extensions': 'a, b; reject' });
+  assertFails(t, () => validateResponse(refused, expected), /unacceptable/);
   t.deepEqual(a.disposed, ['a']);
   assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, b' }), expected), /RSV/);
   t.deepEqual(a.disposed, ['a', 'a']);
@@ -614,14 +638,15 @@ test('a response built by buildResponse passes validateResponse', (t) => {
   const fake = fakeFactory();
   const key = generateKey();
   const negotiated = negotiateExtensions([{ name: 'x-fake', params: [{ name: 'w', value: '10' }] }], [fake.factory]);
-  const head = buildResponse({ key, protocol: 'b', ...(negotiated.header === undefined ? {} : { extensions: negotiated.header }) });
+  const head = buildResponse({ key, protocol: 'b', extensions: negotiated.header });
   const lines = head.split('\r\n');
   const headers: Record<string, string> = {};
   for (const line of lines.slice(1, -2)) {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
-  const result = validateResponse({ status: Number(lines[0].split(' ')[1]), headers }, { key, protocols: ['a', 'b'], extensions: [fake.factory] });
+  const status = Number(lines[0].split(' ')[1]);
+  const result = validateResponse({ status, headers }, { key, protocols: ['a', 'b'], extensions: [fake.factory] });
   t.is(result.protocol, 'b');
   t.deepEqual(result.extensions.map((e) => e.params), [[{ name: 'w', value: '10' }]]);
 });

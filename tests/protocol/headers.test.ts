@@ -151,7 +151,8 @@ test('parseExtensions rejects an unterminated quoted string', (t) => {
 });
 
 test('parseExtensions rejects quoted values that are not tokens once unquoted (RFC 6455 §9.1)', (t) => {
-  for (const bad of ['a; x=""', 'a; x="a b"', 'a; x="a,b"', 'a; x="a;b"', 'a; x="a\\ b"', 'a; x="a\\"b"', 'a; x="é"']) {
+  const values = ['a; x=""', 'a; x="a b"', 'a; x="a,b"', 'a; x="a;b"', 'a; x="a\\ b"', 'a; x="a\\"b"', 'a; x="é"'];
+  for (const bad of values) {
     assertHandshakeError(t, () => parseExtensions(bad), undefined);
   }
 });
@@ -185,14 +186,21 @@ test('parseExtensions rejects misplaced separators and bad characters', (t) => {
 });
 
 test('parseExtensions reports the offending character and index', (t) => {
-  assertHandshakeError(t, () => parseExtensions('a; x=1 2'), /Invalid Sec-WebSocket-Extensions header: unexpected character "2" at index 7/);
+  const message = /^Invalid Sec-WebSocket-Extensions header: unexpected character "2" at index 7$/;
+  assertHandshakeError(t, () => parseExtensions('a; x=1 2'), message);
   assertHandshakeError(t, () => parseExtensions('a;'), /unexpected end of input/);
 });
 
 test('serializeExtensions writes flags, values and separators canonically', (t) => {
   t.is(
     serializeExtensions([
-      { name: 'permessage-deflate', params: [{ name: 'client_max_window_bits', value: true }, { name: 's', value: '10' }] },
+      {
+        name: 'permessage-deflate',
+        params: [
+          { name: 'client_max_window_bits', value: true },
+          { name: 's', value: '10' },
+        ],
+      },
       { name: 'x', params: [] },
     ]),
     'permessage-deflate; client_max_window_bits; s=10, x',
@@ -282,9 +290,11 @@ test('parseTokenList returns the tokens of any list built with OWS and empty ele
   );
 });
 
+const HEADER_NOISE = `${TCHARS.slice(0, 20)} \t,;="\\\r\u00e9`;
+
 test('the header scanners throw only WebSocketError on arbitrary input', (t) => {
   fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom(...`${TCHARS.slice(0, 20)} \t,;="\\\r\u00e9`), maxLength: 30 }), (s) => {
+    fc.property(fc.string({ unit: fc.constantFrom(...HEADER_NOISE), maxLength: 30 }), (s) => {
       for (const parse of [parseExtensions, parseTokenList, parseUpgradeList] as const) {
         try {
           parse(s);

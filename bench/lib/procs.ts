@@ -1,0 +1,157 @@
+/**
+ * Child processes of the benchmark: a fresh transpile of the sources, and
+ * servers and the load generator started pinned to separate cores (taskset)
+ * with the file-descriptor limit raised as far as the hard limit allows.
+ *
+ * @module
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { IpcClient } from './ipc.js';
+
+/** The repository root. */
+export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+/** Where the benchmark's transpiled JavaScript goes (git-ignored). */
+export const OUT = join(ROOT, '.bench-tmp', 'js');
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/**
+ * Transpile src/ and the benchmark's child programs to plain JavaScript with
+ * esbuild, file by file as scripts/build.mjs builds dist/ (same target, same
+ * format), so servers run without a TypeScript loader. Returns the output
+ * directory; `src/cli.ts` becomes `OUT/src/cli.js`.
+ */
+export async function transpile(): Promise<string> {
+  const { build } = await import('esbuild');
+  rmSync(OUT, { recursive: true, force: true });
+  const entries = [...walk(join(ROOT, 'src')), ...walk(join(ROOT, 'bench', 'servers')), ...walk(join(ROOT, 'bench', 'lib')), join(ROOT, 'bench', 'loadgen.ts')];
+  await build({
+    entryPoints: entries,
+    outdir: OUT,
+    outbase: ROOT,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return OUT;
+}
+
+/** The compiled path of a source file, e.g. `src/cli.ts` → `OUT/src/cli.js`. */
+export function compiled(source: string): string {
+  return join(OUT, relative(ROOT, join(ROOT, source)).replace(/\.ts$/, '.js'));
+}
+
+let tasksetChecked: boolean | undefined;
+/** True when `taskset` exists and this machine has at least two CPUs to pin to. */
+export function canPin(): boolean {
+  if (tasksetChecked === undefined) {
+    const result = spawnSync('taskset', ['-c', '1', 'true']);
+    tasksetChecked = result.status === 0;
+  }
+  return tasksetChecked;
+}
+
+/** How to start one child. */
+export interface ChildSpec {
+  readonly name: string;
+  /** Script path (compiled JavaScript). */
+  readonly script: string;
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly nodeFlags?: readonly string[];
+  /** CPU to pin to (ignored without taskset). */
+  readonly cpu?: number;
+}
+
+/** A running child with its IPC client and, for servers, its port. */
+export interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly ipc: IpcClient;
+  readonly port: number;
+  /** Last lines of stderr, for error messages. */
+  readonly stderr: () => string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a child and wait until it reports a port (`{type: 'listening'}` over
+ * IPC or a `listening … :PORT` line on stdout) or readiness (`{type: 'ready'}`).
+ */
+export function startChild(spec: ChildSpec, timeoutMs = 20_000): Promise<Child> {
+  const node = [process.execPath, ...(spec.nodeFlags ?? []), spec.script, ...(spec.args ?? [])];
+  const pinned = spec.cpu !== undefined && canPin() ? ['taskset', '-c', String(spec.cpu), ...node] : node;
+  // Raise the descriptor limit in the child's shell (10,000 connections need as many descriptors).
+  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...pinned], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Structured clone keeps NaN and typed arrays intact (JSON would not).
+    serialization: 'advanced',
+    env: { ...process.env, ...spec.env },
+    cwd: ROOT,
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+  });
+  const ipc = new IpcClient(child);
+  return new Promise<Child>((resolve, reject) => {
+    let settled = false;
+    const finish = (port: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        name: spec.name,
+        process: child,
+        ipc,
+        port,
+        stderr: () => stderr,
+        stop: () => stopChild(child),
+      });
+    };
+    const timer = setTimeout(() => {
+      settled = true;
+      child.kill('SIGKILL');
+      reject(new Error(`${spec.name} did not start in ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
+    child.on('message', (message: { type?: string; port?: number }) => {
+      if (message?.type === 'listening' && typeof message.port === 'number') finish(message.port);
+      else if (message?.type === 'ready') finish(0);
+    });
+    let stdout = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      if (settled) return;
+      stdout += text;
+      const match = /listening[^\n]*:(\d+)/i.exec(stdout);
+      if (match) finish(Number(match[1]));
+    });
+    child.on('exit', (code, signal) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${spec.name} exited (${code ?? signal}) before starting: ${stderr}`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,546 @@
+/**
+ * The permessage-deflate transform of one connection (RFC 7692 §6–§7): the
+ * {@link Extension} object the engine calls once negotiation has agreed the
+ * parameters (see permessage-deflate.ts for the negotiation).
+ *
+ * Memory is the design constraint. Nothing is allocated until a message is
+ * compressed, and between messages a connection holds at most:
+ *
+ * - receiving with context takeover: the last 2^w bytes the peer sent (its
+ *   LZ77 window, 32 KiB at w = 15). Each message is inflated by a fresh,
+ *   short-lived zlib context primed with that window as a preset dictionary
+ *   (inflateSetDictionary is a copy, ~1 µs), so no inflate context lives
+ *   between messages;
+ * - sending with context takeover: one zlib deflate stream (~256 KiB at the
+ *   default window and memLevel), released after `idleTimeout` without
+ *   sending. A fresh compressor is always decodable by the peer, so the
+ *   release only costs ratio on the next message;
+ * - without context takeover (either direction): nothing.
+ *
+ * Sync or async. zlib's synchronous one-shot calls cost 8–25 µs for a 1 KiB
+ * message where a round trip through the thread pool costs 70–190 µs of
+ * latency, so small messages are handled synchronously: inflating anything
+ * up to 64 KiB in / 256 KiB out, deflating up to 64 KiB without context
+ * takeover (each at most ~0.5 ms of main-thread time). Larger messages go to
+ * the thread pool through the {@link ZlibPool} limit. Deflating with context
+ * takeover needs a persistent stream, which Node offers only asynchronously;
+ * measured under load it costs less CPU per message (≈25 µs for 1 KiB) than
+ * re-priming a fresh compressor with a 32 KiB dictionary (≈60 µs), so it
+ * stays async (see bench/deflate-memory.ts and the report in the commit).
+ *
+ * Order: the engine keeps events and frames in order whatever mix of sync
+ * and async results it gets. Operations that share zlib state (the
+ * persistent deflate stream; inflates that read the window the previous one
+ * wrote) run one at a time per connection in a {@link Lane}.
+ *
+ * @module
+ */
+import {
+  constants,
+  createDeflateRaw,
+  createInflateRaw,
+  deflateRawSync,
+  inflateRawSync,
+  type DeflateRaw,
+  type InflateRaw,
+  type ZlibOptions,
+} from 'node:zlib';
+import { WebSocketError } from '../protocol/errors.js';
+import type { EncodedMessage, Extension, ExtensionParam } from '../protocol/extension.js';
+import type { IdleReleasable, PoolTask, ZlibPool } from './zlib-pool.js';
+
+/** RSV1: the "compressed" flag of permessage-deflate (RFC 7692 §6). */
+export const RSV1 = 0x40;
+
+/** The empty stored block a sync flush ends with; stripped when sending, appended when receiving (§7.2.1, §7.2.2). */
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** Largest input handled synchronously (compressed bytes when inflating, plain bytes when deflating). */
+export const SYNC_INPUT_LIMIT = 64 * 1024;
+/** Largest output a synchronous inflate may produce before the message is redone off the main thread. */
+export const SYNC_OUTPUT_BUDGET = 256 * 1024;
+/** Output chunk size of the asynchronous streams: fewer thread-pool round trips for large messages. */
+const ASYNC_CHUNK = 64 * 1024;
+
+/** What negotiation agreed, from this endpoint's point of view, plus local tuning. */
+export interface DeflateCodecConfig {
+  /** The agreed parameters as the response header states them. */
+  readonly params: readonly ExtensionParam[];
+  /** We may not use context takeover when compressing. */
+  readonly localNoContextTakeover: boolean;
+  /** The peer does not use context takeover: every message inflates on its own. */
+  readonly remoteNoContextTakeover: boolean;
+  /** Largest window we may compress with, 8..15. */
+  readonly localMaxWindowBits: number;
+  /** Largest window the peer compresses with, 8..15. */
+  readonly remoteMaxWindowBits: number;
+  /** zlib compression level, -1..9. */
+  readonly level: number;
+  /** zlib memLevel, 1..9. */
+  readonly memLevel: number;
+  /** Messages shorter than this (bytes) are sent uncompressed. */
+  readonly threshold: number;
+  /** Release the deflate stream after this many ms without a compressed send (Infinity: never). */
+  readonly idleTimeout: number;
+  /** The concurrency limit for asynchronous zlib work. */
+  readonly pool: ZlibPool;
+}
+
+type ZlibStream = DeflateRaw | InflateRaw;
+type RunCallback = (error: Error | undefined, output: Buffer) => void;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One zlib stream with permanent listeners and at most one operation at a
+ * time: write the inputs, sync-flush, collect the output up to `limit`.
+ * A permanent 'error' listener means a late error after `destroy()` can
+ * never crash the process (undici learned this the hard way).
+ */
+class StreamRunner {
+  readonly stream: ZlibStream;
+  #chunks: Buffer[] = [];
+  #total = 0;
+  #limit = Infinity;
+  #callback: RunCallback | undefined;
+  /** Set once the stream failed or was destroyed: it must not be used again. */
+  broken = false;
+
+  constructor(stream: ZlibStream) {
+    this.stream = stream;
+    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
+    stream.on('error', (error: Error) => this.#finish(error));
+  }
+
+  run(inputs: readonly Uint8Array[], limit: number, callback: RunCallback): void {
+    this.#callback = callback;
+    this.#limit = limit;
+    const stream = this.stream;
+    for (const input of inputs) if (input.length > 0) stream.write(input);
+    stream.flush(constants.Z_SYNC_FLUSH, () => this.#finish(undefined));
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#callback === undefined) return;
+    this.#total += chunk.length;
+    if (this.#total > this.#limit) {
+      // Stop inflating at once: destroying inside 'data' ends zlib's processing loop.
+      this.#finish(tooBig(this.#limit));
+      this.destroy();
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  #finish(error: Error | undefined): void {
+    const callback = this.#callback;
+    if (error !== undefined) this.broken = true;
+    if (callback === undefined) return;
+    this.#callback = undefined;
+    const chunks = this.#chunks;
+    const output = error !== undefined ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#total);
+    this.#chunks = [];
+    this.#total = 0;
+    callback(error, output);
+  }
+
+  /** Drop the stream; an operation in progress is abandoned without a callback. */
+  destroy(): void {
+    this.broken = true;
+    this.#callback = undefined;
+    this.#chunks = [];
+    this.stream.destroy();
+  }
+}
+
+/**
+ * Runs the zlib tasks of one direction of one connection one after another,
+ * each in a slot of the pool. `cancel()` (on dispose) drops waiting tasks and
+ * frees the slot of the running one.
+ */
+class Lane {
+  readonly #pool: ZlibPool;
+  #busy = false;
+  #tasks: PoolTask[] = [];
+  #release: (() => void) | undefined;
+
+  constructor(pool: ZlibPool) {
+    this.#pool = pool;
+  }
+
+  get idle(): boolean {
+    return !this.#busy;
+  }
+
+  push(task: PoolTask): void {
+    if (this.#busy) {
+      this.#tasks.push(task);
+      return;
+    }
+    this.#busy = true;
+    this.#start(task);
+  }
+
+  #start(task: PoolTask): void {
+    this.#pool.run((release) => {
+      this.#release = release;
+      task(() => this.#done(release));
+    });
+  }
+
+  #done(release: () => void): void {
+    if (this.#release !== release) return; // cancelled meanwhile
+    this.#release = undefined;
+    release();
+    const next = this.#tasks.shift();
+    if (next !== undefined) this.#start(next);
+    else this.#busy = false;
+  }
+
+  cancel(): void {
+    this.#tasks.length = 0;
+    const release = this.#release;
+    this.#release = undefined;
+    this.#busy = false;
+    release?.();
+  }
+}
+
+/**
+ * The last `size` bytes of everything the peer sent compressed: its LZ77
+ * window, which the next message may reference (context takeover).
+ */
+class History {
+  readonly #size: number;
+  #buffer: Uint8Array | undefined;
+  #length = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  append(data: Uint8Array): void {
+    const n = data.length;
+    if (n === 0) return;
+    const size = this.#size;
+    const buffer = (this.#buffer ??= new Uint8Array(size));
+    if (n >= size) {
+      buffer.set(data.subarray(n - size));
+      this.#length = size;
+    } else if (this.#length + n <= size) {
+      buffer.set(data, this.#length);
+      this.#length += n;
+    } else {
+      const keep = size - n;
+      buffer.copyWithin(0, this.#length - keep, this.#length);
+      buffer.set(data, keep);
+      this.#length = size;
+    }
+  }
+
+  view(): Uint8Array | undefined {
+    return this.#length === 0 ? undefined : this.#buffer!.subarray(0, this.#length);
+  }
+}
+
+function tooBig(limit: number): WebSocketError {
+  return new WebSocketError('WS_ERR_MESSAGE_TOO_BIG', `message exceeds the limit of ${limit} bytes once decompressed`, {
+    closeCode: 1009,
+    side: 'remote',
+  });
+}
+
+/**
+ * Bad compressed data: close 1007, "data within a message that was not
+ * consistent with the type of the message" (RFC 6455 §7.4.1), as ws does.
+ * RFC 7692 only says "fail the connection"; python-websockets uses 1002.
+ */
+function invalidData(cause: unknown): WebSocketError {
+  const detail = cause instanceof Error ? cause.message.slice(0, 60) : 'unknown error';
+  return new WebSocketError('WS_ERR_EXTENSION_FAILED', `invalid compressed data (${detail})`, {
+    closeCode: 1007,
+    side: 'remote',
+    cause,
+  });
+}
+
+function deflateFailed(cause: unknown): WebSocketError {
+  return new WebSocketError('WS_ERR_EXTENSION_FAILED', 'compression failed', { closeCode: 1011, side: 'local', cause });
+}
+
+function closedError(): WebSocketError {
+  return new WebSocketError('WS_ERR_CLOSED', 'permessage-deflate was disposed', { closeCode: 1011, side: 'local' });
+}
+
+function mapInflateError(error: Error): WebSocketError {
+  return error instanceof WebSocketError ? error : invalidData(error);
+}
+
+/** Remove the 00 00 ff ff a sync flush ends with (RFC 7692 §7.2.1 step 2). */
+function stripTrailer(out: Buffer): Buffer {
+  const n = out.length;
+  if (n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff && out[n - 1] === 0xff) {
+    return out.subarray(0, n - 4);
+  }
+  return out;
+}
+
+/** A power of two between 1 KiB and 64 KiB near `estimate`: one output chunk for most messages. */
+function chunkSizeFor(estimate: number): number {
+  let size = 1024;
+  while (size < estimate && size < 64 * 1024) size <<= 1;
+  return size;
+}
+
+/** A decoded message that is a small view into a large chunk gets its own buffer: apps may keep messages. */
+function compact(out: Buffer): Buffer {
+  return out.buffer.byteLength - out.length > 4096 && out.length * 2 < out.buffer.byteLength ? Buffer.from(out) : out;
+}
+
+/**
+ * permessage-deflate bound to one connection. Built by the factory of
+ * permessage-deflate.ts; see the module description for the memory and
+ * threading model.
+ *
+ * @example
+ * ```ts
+ * // Normally the handshake builds it; directly (e.g. in a test):
+ * const codec = new PerMessageDeflate({ params: [], localNoContextTakeover: false,
+ *   remoteNoContextTakeover: false, localMaxWindowBits: 15, remoteMaxWindowBits: 15,
+ *   level: 1, memLevel: 8, threshold: 0, idleTimeout: 10_000, pool: sharedZlibPool() });
+ * const { data, rsv } = await codec.encode(new TextEncoder().encode('hello'), 1);
+ * ```
+ */
+export class PerMessageDeflate implements Extension, IdleReleasable {
+  readonly name = 'permessage-deflate';
+  readonly rsvMask = RSV1;
+  readonly params: readonly ExtensionParam[];
+  /** We compress without context takeover. */
+  readonly localNoContextTakeover: boolean;
+  /** The peer compresses without context takeover. */
+  readonly remoteNoContextTakeover: boolean;
+  /** Window bits we compress with (as agreed; 8 is produced as a 9-bit RLE stream, see below). */
+  readonly localMaxWindowBits: number;
+  /** Window bits the peer compresses with (as agreed). */
+  readonly remoteMaxWindowBits: number;
+
+  readonly #config: DeflateCodecConfig;
+  readonly #deflateOptions: ZlibOptions;
+  readonly #inflateBits: number;
+  readonly #encodeLane: Lane;
+  readonly #decodeLane: Lane;
+  #deflate: StreamRunner | undefined;
+  #lastSend = 0;
+  #history: History | undefined;
+  #disposed = false;
+
+  constructor(config: DeflateCodecConfig) {
+    this.#config = config;
+    this.params = config.params;
+    this.localNoContextTakeover = config.localNoContextTakeover;
+    this.remoteNoContextTakeover = config.remoteNoContextTakeover;
+    this.localMaxWindowBits = config.localMaxWindowBits;
+    this.remoteMaxWindowBits = config.remoteMaxWindowBits;
+    // zlib cannot deflate with a 256-byte window (it rejects windowBits 8 for
+    // raw streams since 1.2.9, and Node silently turns 8 into 9, whose matches
+    // reach 512 bytes back: madler/zlib#171). With 8 agreed we deflate with 9
+    // and Z_RLE, whose matches are all at distance 1, so any 256-byte-window
+    // decoder can follow.
+    const eight = config.localMaxWindowBits === 8;
+    this.#deflateOptions = {
+      level: config.level,
+      memLevel: config.memLevel,
+      windowBits: eight ? 9 : config.localMaxWindowBits,
+      strategy: eight ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY,
+    };
+    // Inflate with at least 9 bits: a zlib-based peer that agreed to 8 really
+    // deflates with 9 (Node, ws), and a larger window decodes a smaller one.
+    this.#inflateBits = Math.max(9, config.remoteMaxWindowBits);
+    this.#encodeLane = new Lane(config.pool);
+    this.#decodeLane = new Lane(config.pool);
+  }
+
+  /** True while a deflate stream (context takeover) is held. */
+  get holdsDeflateContext(): boolean {
+    return this.#deflate !== undefined;
+  }
+
+  /** True once the peer's window is kept (receiving with context takeover). */
+  get holdsHistory(): boolean {
+    return this.#history !== undefined;
+  }
+
+  // ─── sending ─────────────────────────────────────────────────────────────
+
+  encode(data: Uint8Array, _opcode: number): EncodedMessage | Promise<EncodedMessage> {
+    // Below the threshold compression costs more than it saves; after
+    // dispose an uncompressed message is still valid for any peer.
+    if (data.length < this.#config.threshold || this.#disposed) return { data, rsv: 0 };
+    if (this.localNoContextTakeover) {
+      if (data.length <= SYNC_INPUT_LIMIT) {
+        let out: Buffer;
+        try {
+          out = deflateRawSync(data, {
+            ...this.#deflateOptions,
+            finishFlush: constants.Z_SYNC_FLUSH,
+            chunkSize: chunkSizeFor(data.length + 64),
+          });
+        } catch (error) {
+          throw deflateFailed(error);
+        }
+        return { data: stripTrailer(out), rsv: RSV1 };
+      }
+      return new Promise((resolve, reject) => {
+        this.#config.pool.run((release) => {
+          if (this.#disposed) return release();
+          const runner = this.#newRunner(true);
+          if (runner instanceof Error) {
+            release();
+            return reject(deflateFailed(runner));
+          }
+          runner.run([data], Infinity, (error, out) => {
+            runner.destroy();
+            release();
+            if (error !== undefined) reject(deflateFailed(error));
+            else resolve({ data: stripTrailer(out), rsv: RSV1 });
+          });
+        });
+      });
+    }
+    return new Promise((resolve, reject) => {
+      this.#encodeLane.push((done) => {
+        if (this.#disposed) return done();
+        let runner = this.#deflate;
+        if (runner === undefined) {
+          const created = this.#newRunner(true);
+          if (created instanceof Error) {
+            done();
+            return reject(deflateFailed(created));
+          }
+          runner = this.#deflate = created;
+          this.#config.pool.track(this, this.#config.idleTimeout);
+        }
+        runner.run([data], Infinity, (error, out) => {
+          this.#lastSend = performance.now();
+          if (error !== undefined) this.#dropDeflate();
+          done();
+          if (error !== undefined) reject(deflateFailed(error));
+          else resolve({ data: stripTrailer(out), rsv: RSV1 });
+        });
+      });
+    });
+  }
+
+  #newRunner(deflate: boolean, dictionary?: Uint8Array): StreamRunner | Error {
+    try {
+      const stream = deflate
+        ? createDeflateRaw({ ...this.#deflateOptions, chunkSize: 16 * 1024 })
+        : createInflateRaw({
+            windowBits: this.#inflateBits,
+            chunkSize: ASYNC_CHUNK,
+            ...(dictionary !== undefined ? { dictionary } : {}),
+          });
+      return new StreamRunner(stream);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  #dropDeflate(): void {
+    this.#deflate?.destroy();
+    this.#deflate = undefined;
+  }
+
+  /** @internal IdleReleasable: the pool's sweeper calls this. */
+  releaseIdle(now: number): boolean {
+    if (this.#deflate === undefined) return true;
+    if (!this.#encodeLane.idle || now - this.#lastSend < this.#config.idleTimeout) return false;
+    this.#dropDeflate();
+    return true;
+  }
+
+  // ─── receiving ───────────────────────────────────────────────────────────
+
+  decode(chunks: readonly Uint8Array[], _rsv: number, maxSize: number): Uint8Array | Promise<Uint8Array> {
+    if (this.#disposed) throw closedError();
+    let size = 0;
+    for (const chunk of chunks) size += chunk.length;
+    const takeover = !this.remoteNoContextTakeover;
+    // With context takeover a message needs the window the previous one left:
+    // only go synchronous when no earlier message is still being inflated.
+    if (size <= SYNC_INPUT_LIMIT && (!takeover || this.#decodeLane.idle)) {
+      const budget = Math.min(maxSize, SYNC_OUTPUT_BUDGET);
+      const out = this.#inflateSync(chunks, size, budget, takeover ? this.#history?.view() : undefined);
+      if (out !== undefined) {
+        if (takeover) this.#remember(out);
+        return compact(out);
+      }
+      if (maxSize <= budget) throw tooBig(maxSize);
+      // Bigger than the synchronous budget but maybe within maxSize: redo it
+      // off the main thread (at most SYNC_OUTPUT_BUDGET bytes of work wasted).
+    }
+    return this.#inflateAsync(chunks, maxSize, takeover);
+  }
+
+  /** Inflate on the main thread; undefined when the output would exceed `budget`. */
+  #inflateSync(chunks: readonly Uint8Array[], size: number, budget: number, dictionary: Uint8Array | undefined): Buffer | undefined {
+    const input = Buffer.concat([...chunks, TRAILER], size + 4);
+    try {
+      return inflateRawSync(input, {
+        windowBits: this.#inflateBits,
+        finishFlush: constants.Z_SYNC_FLUSH,
+        // Node stops within one chunk of this limit: a bomb never allocates its full size.
+        maxOutputLength: Math.max(1, budget),
+        chunkSize: chunkSizeFor(size * 4),
+        ...(dictionary !== undefined ? { dictionary } : {}),
+      });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+      throw invalidData(error);
+    }
+  }
+
+  #inflateAsync(chunks: readonly Uint8Array[], maxSize: number, takeover: boolean): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      const task: PoolTask = (done) => {
+        if (this.#disposed) return done();
+        const runner = this.#newRunner(false, takeover ? this.#history?.view() : undefined);
+        if (runner instanceof Error) {
+          done();
+          return reject(invalidData(runner));
+        }
+        runner.run([...chunks, TRAILER], maxSize, (error, out) => {
+          runner.destroy();
+          if (this.#disposed) return done();
+          // Remember before `done()`: the next message's inflate starts there.
+          if (error === undefined && takeover) this.#remember(out);
+          done();
+          if (error !== undefined) reject(mapInflateError(error));
+          else resolve(out);
+        });
+      };
+      if (takeover) this.#decodeLane.push(task);
+      else this.#config.pool.run(task);
+    });
+  }
+
+  #remember(out: Uint8Array): void {
+    (this.#history ??= new History(1 << this.#inflateBits)).append(out);
+  }
+
+  // ─── lifecycle ───────────────────────────────────────────────────────────
+
+  /**
+   * Release everything: the deflate stream, the peer's window, queued work.
+   * Operations still in flight are abandoned (their promises never settle;
+   * the connection is gone). Idempotent.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#encodeLane.cancel();
+    this.#decodeLane.cancel();
+    this.#dropDeflate();
+    this.#history = undefined;
+    this.#config.pool.untrack(this);
+  }
+}

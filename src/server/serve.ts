@@ -1,0 +1,211 @@
+/**
+ * `serve(options)`: the standalone server (ws4py's asyncio server) on
+ * node:net / node:tls. It reads the HTTP/1.1 upgrade request itself with a
+ * strict parser — no node:http — with limits on header bytes and count and a
+ * handshake timeout that drops clients who never finish their headers
+ * (slowloris). Then the shared acceptor takes over.
+ *
+ * @module
+ */
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { WebSocketError } from '../protocol/errors.js';
+import { RequestHeadParser, type ParsedRequest } from './http-request.js';
+import { upgradeHandler, type UpgradeListener, type UpgradeOptions } from './upgrade.js';
+import { WebSocketManager, type CloseAllOptions } from './manager.js';
+import type { Route, Routes } from './attach.js';
+import type { Handler } from '../handler.js';
+
+/** Options of {@link serve}, each with its default. */
+export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
+  /** TCP port (0: any free port). Default 9000 unless `path` is given. */
+  port?: number;
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Listen on a Unix domain socket at this path instead of TCP. */
+  path?: string;
+  /** Serve wss:// with these TLS options (`{ key, cert }` at least). */
+  tls?: TlsOptions;
+  /** The handler for every path (when `routes` is not given). */
+  handler?: Handler;
+  /** Handlers by exact path, or a function of the request; unknown paths get 404. */
+  routes?: Routes;
+  /** Largest request head in bytes (431 beyond). Default 16 KiB. */
+  maxHeaderBytes?: number;
+  /** Most header fields (431 beyond). Default 100. */
+  maxHeaderCount?: number;
+  /** Drop a client that has not completed its upgrade request after this many ms. Default 10,000. */
+  handshakeTimeout?: number;
+  /**
+   * Ordinary (non-upgrade) HTTP requests. Default: answer 426 with a short
+   * text. The callback owns the socket and must answer and end it.
+   */
+  onRequest?: (request: ParsedRequest, socket: Duplex) => void;
+  /** The manager to track connections in. Default: a new one. */
+  manager?: WebSocketManager;
+}
+
+/** A running standalone server. */
+export interface WebSocketServer {
+  /** Resolves once listening (rejects if the port cannot be bound). */
+  readonly listening: Promise<void>;
+  /** The live connections. */
+  readonly manager: WebSocketManager;
+  /** The bound address (TCP) or path (Unix socket). */
+  address(): AddressInfo | string | null;
+  /** Listen again after {@link close} (same options). */
+  listen(): Promise<void>;
+  /**
+   * Stop accepting, close every connection with 1001 (waiting for the close
+   * handshakes, terminating stragglers after `timeout`), and resolve once
+   * every socket is gone.
+   */
+  close(options?: CloseAllOptions): Promise<void>;
+}
+
+function pathOf(url: string): string {
+  let path = url;
+  // absolute-form: keep only the path.
+  const scheme = path.indexOf('://');
+  if (scheme !== -1) {
+    const slash = path.indexOf('/', scheme + 3);
+    path = slash === -1 ? '/' : path.slice(slash);
+  }
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+function isUpgradeRequest(request: ParsedRequest): boolean {
+  return request.headers.upgrade !== undefined;
+}
+
+function answer(socket: Duplex, error: WebSocketError): void {
+  socket.end(error.httpResponse());
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/**
+ * Start a standalone WebSocket server.
+ *
+ * @example
+ * ```ts
+ * const server = serve({ port: 9000, handler: EchoWebSocket });
+ * await server.listening;
+ * // …
+ * await server.close();
+ * ```
+ */
+export function serve(options: ServeOptions): WebSocketServer {
+  const manager = options.manager ?? new WebSocketManager();
+  const { handler, routes, tls, onRequest, ...shared } = options;
+  if (handler === undefined && routes === undefined) throw new TypeError('serve() needs a handler or routes');
+  const defaults: Partial<UpgradeOptions> = { ...shared, manager };
+  const listeners = new Map<Route, UpgradeListener>();
+  const listenerFor = (route: Route): UpgradeListener => {
+    let listener = listeners.get(route);
+    if (listener === undefined) {
+      listener = upgradeHandler(typeof route === 'function' ? { ...defaults, handler: route } : { ...defaults, ...route });
+      if (typeof routes !== 'function') listeners.set(route, listener);
+    }
+    return listener;
+  };
+  const limits = {
+    ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
+    ...(options.maxHeaderCount !== undefined ? { maxHeaderCount: options.maxHeaderCount } : {}),
+  };
+  const handshakeTimeout = options.handshakeTimeout ?? 10_000;
+  const sockets = new Set<Duplex>(); // sockets still in their HTTP handshake
+
+  const route = (request: ParsedRequest): Route | undefined => {
+    if (routes === undefined) return handler;
+    if (typeof routes === 'function') return routes(request);
+    const path = pathOf(request.url);
+    return Object.hasOwn(routes, path) ? routes[path] : undefined;
+  };
+
+  const onConnection = (socket: Socket): void => {
+    sockets.add(socket);
+    const parser = new RequestHeadParser(limits);
+    const timer = setTimeout(() => socket.destroy(), handshakeTimeout);
+    timer.unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      sockets.delete(socket);
+      socket.off('data', onData);
+    };
+    const onData = (chunk: Buffer): void => {
+      let request: ParsedRequest | undefined;
+      try {
+        request = parser.push(chunk);
+      } catch (error) {
+        done();
+        answer(socket, error instanceof WebSocketError ? error : new WebSocketError('WS_ERR_HANDSHAKE', 'Bad request', { httpStatus: 400 }));
+        return;
+      }
+      if (request === undefined) return;
+      done();
+      if (!isUpgradeRequest(request)) {
+        if (onRequest !== undefined) onRequest(request, socket);
+        else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { httpStatus: 426, httpHeaders: { Upgrade: 'websocket' } }));
+        return;
+      }
+      const chosen = route(request);
+      if (chosen === undefined) {
+        answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 }));
+        return;
+      }
+      // The acceptor resumes reading through the WebSocket's transport.
+      socket.pause();
+      listenerFor(chosen)(request, socket, parser.trailing);
+    };
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => done());
+    socket.on('data', onData);
+  };
+
+  const server: NetServer = tls
+    ? createTlsServer({ ...tls, handshakeTimeout }, onConnection)
+    : createNetServer({ noDelay: true }, onConnection);
+  if (tls) server.on('tlsClientError', (_error, socket) => socket.destroy());
+
+  const listen = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      server.once('error', onError);
+      const ready = (): void => {
+        server.off('error', onError);
+        resolve();
+      };
+      if (options.path !== undefined) server.listen(options.path, ready);
+      else server.listen(options.port ?? 9000, options.host ?? '127.0.0.1', ready);
+    });
+
+  let listening = listen();
+  // Avoid an unhandled rejection when the caller never awaits `listening`.
+  listening.catch(() => {});
+  const stopListening = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
+    });
+  manager.onShutdown(stopListening);
+
+  return {
+    get listening() {
+      return listening;
+    },
+    manager,
+    address: () => server.address(),
+    listen: () => {
+      listening = listen();
+      return listening;
+    },
+    close: async (closeOptions?: CloseAllOptions) => {
+      const stopped = stopListening();
+      await manager.closeAll(1001, 'server closing', closeOptions);
+      await stopped;
+    },
+  };
+}
