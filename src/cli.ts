@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 /**
  * The command-line tool: `ws4ts [--port N] [--host H] [--shape hooks|loop|observable]`
- * serves an echo on `ws://host:port/` using the public API only.
+ * serves an echo on `ws://host:port/` (any path) using the public API only.
  *
  * @module
  */
@@ -40,7 +41,8 @@ const server = createServer((_request, response) => {
   response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
   response.end('This is a WebSocket echo server: connect with ws:// to /\n');
 });
-attach(server, { '/': handler });
+// Every path echoes: test suites such as Autobahn's connect to paths of their own.
+attach(server, () => handler);
 server.listen(port, host, () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;

@@ -48,7 +48,7 @@ test('text, binary and empty messages round-trip between our client and our serv
 test('an ArrayBuffer and any ArrayBufferView are sent as binary', async (t) => {
   const { url } = await serverWith(t, echo);
   const ws = await client(t, url);
-  ws.send(bytes(8).buffer);
+  ws.send(bytes(8).buffer as ArrayBuffer);
   t.deepEqual(plain(await ws.receive()), { type: 'binary', data: bytes(8) });
   const words = new Uint16Array([0x0102, 0x0304, 0x0506]);
   ws.send(words.subarray(1)); // a view with an offset
@@ -301,7 +301,7 @@ test('messages$ errors on a protocol failure and the raw peer sees close 1002', 
   const error = await within(failure.promise, 3000);
   t.true(error instanceof WebSocketError);
   t.is((error as WebSocketError).code, 'WS_ERR_UNMASKED_FRAME');
-  t.is(server.error, error);
+  t.is(server.error, error as WebSocketError);
   await peer.frames.waitEnd();
   const outcome = await within(server.finished, 3000);
   t.false(outcome.wasClean);

@@ -101,7 +101,7 @@ export interface Upgraded {
 export function openWebSocket(host: string, port: number, path = '/'): Promise<Upgraded> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, noDelay: true });
-    let head = Buffer.alloc(0);
+    let head: Buffer = Buffer.alloc(0);
     const onError = (error: Error) => {
       socket.destroy();
       reject(error);

@@ -35,7 +35,7 @@ interface ManagerLike {
   broadcast(data: Uint8Array): unknown;
 }
 type PrepareLike = (data: Uint8Array) => unknown;
-type SendPreparedLike = (this: WebSocket, prepared: unknown) => void;
+type SendPreparedLike = (prepared: unknown) => void;
 
 const api = ws4ts as unknown as Record<string, unknown>;
 const Manager = api['WebSocketManager'] as (new () => ManagerLike) | undefined;

@@ -318,7 +318,7 @@ export class PerMessageDeflate implements Extension, IdleReleasable {
   readonly localNoContextTakeover: boolean;
   /** The peer compresses without context takeover. */
   readonly remoteNoContextTakeover: boolean;
-  /** Window bits we compress with (as agreed; 8 is produced as a 9-bit RLE stream, see below). */
+  /** Window bits we compress with, as agreed (8 is produced by a 9-bit zlib window, see the constructor). */
   readonly localMaxWindowBits: number;
   /** Window bits the peer compresses with (as agreed). */
   readonly remoteMaxWindowBits: number;
@@ -340,20 +340,19 @@ export class PerMessageDeflate implements Extension, IdleReleasable {
     this.remoteNoContextTakeover = config.remoteNoContextTakeover;
     this.localMaxWindowBits = config.localMaxWindowBits;
     this.remoteMaxWindowBits = config.remoteMaxWindowBits;
-    // zlib cannot deflate with a 256-byte window (it rejects windowBits 8 for
-    // raw streams since 1.2.9, and Node silently turns 8 into 9, whose matches
-    // reach 512 bytes back: madler/zlib#171). With 8 agreed we deflate with 9
-    // and Z_RLE, whose matches are all at distance 1, so any 256-byte-window
-    // decoder can follow.
-    const eight = config.localMaxWindowBits === 8;
+    // zlib cannot deflate with a 256-byte window: it rejects windowBits 8 for
+    // raw streams since 1.2.9 (madler/zlib#171), and Node turns 8 into 9, as
+    // ws relies on. That is safe: zlib never emits a match further back than
+    // its window minus MIN_LOOKAHEAD (512 - 262 = 250 bytes at 9 bits), so a
+    // 9-bit stream fits a 256-byte decoder (a test checks it). python-websockets
+    // instead fails (zlib.compressobj(wbits=-8) raises).
     this.#deflateOptions = {
       level: config.level,
       memLevel: config.memLevel,
-      windowBits: eight ? 9 : config.localMaxWindowBits,
-      strategy: eight ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY,
+      windowBits: Math.max(9, config.localMaxWindowBits),
     };
     // Inflate with at least 9 bits: a zlib-based peer that agreed to 8 really
-    // deflates with 9 (Node, ws), and a larger window decodes a smaller one.
+    // deflates with 9, and a larger window always decodes a smaller one.
     this.#inflateBits = Math.max(9, config.remoteMaxWindowBits);
     this.#encodeLane = new Lane(config.pool);
     this.#decodeLane = new Lane(config.pool);

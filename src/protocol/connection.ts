@@ -326,8 +326,9 @@ export class Connection implements MessageSink {
     // §5.5.1: no more frames are read after a close frame.
     this.#parser.stop();
     if (this.#closeSent === undefined && this.#state === ReadyState.OPEN) {
-      // Echo the code; 1005 ("none given") is answered with an empty close frame.
-      this.#sendClose(code === CloseCode.NoStatus ? undefined : code, '');
+      // Echo code and reason (as ws and Python websockets do; browsers then
+      // report the reason to both ends); 1005 ("none given") gets an empty frame.
+      this.#sendClose(code === CloseCode.NoStatus ? undefined : code, code === CloseCode.NoStatus ? '' : reason);
     }
     this.#state = ReadyState.CLOSED;
     if (this.role === 'server') this.#shouldClose = true;

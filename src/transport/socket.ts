@@ -72,9 +72,7 @@ export class SocketTransport implements Transport {
     stream.on('data', onData);
     // The acceptor may have paused the stream during the handshake; reading
     // is now governed by the WebSocket's own backpressure.
-    stream.resume();
-    // A stream paused before (e.g. while an async verify hook ran) stays
-    // paused when a 'data' listener is added: start the flow explicitly.
+    // (A stream paused before stays paused when a 'data' listener is added.)
     stream.resume();
     if (stream.destroyed && !this.closed) {
       // Closed before we attached: report it once, asynchronously like a stream would.

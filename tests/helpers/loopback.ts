@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -49,7 +49,7 @@ export interface Listening {
 }
 
 /** Start an http server on 127.0.0.1:0 (optionally with a request handler) and close it on teardown. */
-export async function httpServer(t: ExecutionContext, onRequest?: Parameters<typeof createServer>[0]): Promise<Listening> {
+export async function httpServer(t: ExecutionContext, onRequest?: RequestListener): Promise<Listening> {
   const server = onRequest ? createServer(onRequest) : createServer();
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {

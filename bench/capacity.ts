@@ -1,0 +1,107 @@
+/**
+ * Capacity: memory per idle connection and time to accept them. Each target
+ * server starts fresh with `--expose-gc`; its memory is read after a full GC
+ * (over IPC) before and after the load generator opens N connections (200
+ * handshakes in flight at a time), and the difference is divided by N. The
+ * raw node:net server is the bare-socket baseline: what any Node server pays
+ * for a TCP connection before WebSocket state.
+ *
+ * @module
+ */
+import { compiled, startChild, type Child } from './lib/procs.js';
+import { median } from './lib/stats.js';
+import type { ServerStats } from './servers/control.js';
+
+/** One target's figures. */
+export interface CapacityResult {
+  readonly target: string;
+  readonly connections: number;
+  /** Bytes per connection after GC. */
+  readonly rssPerConnection: number;
+  readonly heapPerConnection: number;
+  /** external + arrayBuffers, per connection. */
+  readonly externalPerConnection: number;
+  /** Seconds to open and upgrade all connections. */
+  readonly acceptSeconds: number;
+  readonly error?: string;
+}
+
+/** Options of {@link runCapacity}. */
+export interface CapacityOptions {
+  readonly quick: boolean;
+  readonly loadgen: Child;
+  readonly serverCpu?: number;
+  readonly log: (line: string) => void;
+}
+
+const TARGETS = [
+  { name: 'ws4ts', script: 'bench/servers/ws4ts-server.ts', env: {} },
+  { name: 'ws-js', script: 'bench/servers/ws-echo.ts', env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } },
+  { name: 'ws-native', script: 'bench/servers/ws-echo.ts', env: { WS_NO_BUFFER_UTIL: '', WS_NO_UTF_8_VALIDATE: '' } },
+  { name: 'raw-tcp', script: 'bench/servers/raw-echo.ts', env: {} },
+] as const;
+
+async function measure(target: (typeof TARGETS)[number], count: number, options: CapacityOptions): Promise<Omit<CapacityResult, 'target'>> {
+  const server = await startChild({
+    name: target.name,
+    script: compiled(target.script),
+    env: target.env,
+    nodeFlags: ['--expose-gc'],
+    ...(options.serverCpu !== undefined ? { cpu: options.serverCpu } : {}),
+  });
+  try {
+    const before = await server.ipc.request<ServerStats>('stats');
+    const { seconds } = await options.loadgen.ipc.request<{ seconds: number }>('open', { tag: 'capacity', host: '127.0.0.1', port: server.port, count, parallel: 200 }, 120_000);
+    for (let i = 0; i < 200 && (await server.ipc.request<number>('connections')) < count; i++) await new Promise((r) => setTimeout(r, 25));
+    const after = await server.ipc.request<ServerStats>('stats');
+    if (after.connections < count) throw new Error(`server holds ${after.connections} of ${count} connections`);
+    return {
+      connections: count,
+      rssPerConnection: (after.rss - before.rss) / count,
+      heapPerConnection: (after.heapUsed - before.heapUsed) / count,
+      externalPerConnection: (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / count,
+      acceptSeconds: seconds,
+    };
+  } finally {
+    await options.loadgen.ipc.request('close', { tag: 'capacity' }).catch(() => {});
+    await server.stop();
+  }
+}
+
+/** Run the capacity benchmark (10,000 connections; 2,000 in quick mode). */
+export async function runCapacity(options: CapacityOptions): Promise<CapacityResult[]> {
+  const count = options.quick ? 2000 : 10_000;
+  const rounds = options.quick ? 1 : 2;
+  const runs = TARGETS.map(() => [] as Omit<CapacityResult, 'target'>[]);
+  const errors: (string | undefined)[] = TARGETS.map(() => undefined);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < TARGETS.length; k++) {
+      const index = (round + k) % TARGETS.length;
+      if (errors[index] !== undefined) continue;
+      try {
+        runs[index]!.push(await measure(TARGETS[index]!, count, options));
+      } catch (error) {
+        errors[index] = (error as Error).message.split('\n')[0];
+        options.log(`  capacity ${TARGETS[index]!.name}: ${errors[index]}`);
+      }
+    }
+  }
+  const results = TARGETS.map((target, i): CapacityResult => {
+    const list = runs[i]!;
+    return {
+      target: target.name,
+      connections: count,
+      rssPerConnection: median(list.map((r) => r.rssPerConnection)),
+      heapPerConnection: median(list.map((r) => r.heapPerConnection)),
+      externalPerConnection: median(list.map((r) => r.externalPerConnection)),
+      acceptSeconds: median(list.map((r) => r.acceptSeconds)),
+      ...(errors[i] !== undefined ? { error: errors[i] } : {}),
+    };
+  });
+  for (const r of results) {
+    options.log(
+      `capacity ${r.target.padEnd(10)} ${count} conns: RSS ${(r.rssPerConnection / 1000).toFixed(1)} KB/conn, heap ${(r.heapPerConnection / 1000).toFixed(2)} KB/conn, accept ${r.acceptSeconds.toFixed(2)} s`,
+    );
+  }
+  return results;
+}
