@@ -480,7 +480,8 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
 
   /**
    * Send a ping; resolves with the round-trip time in ms when the matching
-   * pong arrives, rejects if the connection closes first.
+   * pong arrives, rejects (`WS_ERR_CLOSED`) if the connection is closing or
+   * closes first. Throws for a payload over 125 bytes.
    */
   ping(data?: Uint8Array | string): Promise<number> {
     let payload: Uint8Array;
@@ -490,7 +491,14 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     } else {
       payload = typeof data === 'string' ? Buffer.from(data) : data;
     }
-    this.#connection.ping(payload);
+    try {
+      this.#connection.ping(payload);
+    } catch (error) {
+      // Closing is a race a heartbeat loop cannot avoid: reject, so that
+      // `ws.ping().catch(…)` is enough; a bad payload stays a thrown mistake.
+      if (error instanceof WebSocketError && error.code === 'WS_ERR_CLOSED') return Promise.reject(error);
+      throw error;
+    }
     this.#scheduleFlush();
     return new Promise((resolve, reject) => {
       (this.#pings ??= []).push({ payload, sentAt: performance.now(), resolve, reject });
@@ -676,6 +684,14 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   /** @internal Tickable: keepalive and idle checks on the shared timer. */
   tick(now: number): void {
     if (this.#closed || this.#connection.closeExpected) return;
+    if (this.#paused) {
+      // We stopped reading (read backpressure): the silence is ours and the
+      // peer's pong may be waiting unread. Restart the clocks instead of
+      // closing a live peer as dead; they run again once reading resumes.
+      this.#keepalivePingAt = 0;
+      this.#lastInput = now;
+      return;
+    }
     const interval = this.#options.pingInterval;
     if (interval !== null && interval !== undefined) {
       if (this.#keepalivePingAt !== 0) {
@@ -699,6 +715,17 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   }
 
   #handlerFailed(error: unknown): void {
+    // Not handler bugs, so not reported: a send that lost the race with the
+    // peer's close (an echo of a message that arrived with the close frame),
+    // and the peer's own protocol error coming back out of `for await` or
+    // `messages$` (it already closed the connection with its code).
+    if (
+      this.readyState !== ReadyState.OPEN &&
+      error instanceof WebSocketError &&
+      (error.code === 'WS_ERR_CLOSED' || error === this.#error)
+    ) {
+      return;
+    }
     try {
       this.unhandledError(error);
     } catch {

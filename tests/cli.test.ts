@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import WS from 'ws';
-import { within } from './helpers/loopback.js';
+import { within, PATIENCE } from './helpers/loopback.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = `${root}dist/cli.js`;
@@ -42,13 +42,13 @@ async function echo(url: string, message: string): Promise<string> {
   const socket = new WS(url);
   socket.on('error', () => {});
   try {
-    await within(once(socket, 'open'), 3000, 'ws open');
+    await within(once(socket, 'open'), PATIENCE, 'ws open');
     const reply = once(socket, 'message');
     socket.send(message);
-    const [data] = (await within(reply, 3000, 'echo')) as [Buffer];
+    const [data] = (await within(reply, PATIENCE, 'echo')) as [Buffer];
     const closed = once(socket, 'close');
     socket.close(1000);
-    await within(closed, 3000, 'close');
+    await within(closed, PATIENCE, 'close');
     return data.toString();
   } finally {
     socket.terminate();
@@ -67,7 +67,7 @@ for (const shape of ['hooks', 'loop', 'observable']) {
     await response.text();
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    const [code] = (await within(exited, 5000, 'the cli stopping on SIGTERM')) as [number];
+    const [code] = (await within(exited, PATIENCE, 'the cli stopping on SIGTERM')) as [number];
     t.is(code, 0);
   });
 }
@@ -77,13 +77,13 @@ test('the cli stops on SIGTERM even with a connection open', async (t) => {
   const socket = new WS(url);
   socket.on('error', () => {});
   t.teardown(() => socket.terminate());
-  await within(once(socket, 'open'), 3000);
+  await within(once(socket, 'open'), PATIENCE);
   const closed = once(socket, 'close');
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  const [code] = (await within(exited, 5000, 'the cli stopping')) as [number];
+  const [code] = (await within(exited, PATIENCE, 'the cli stopping')) as [number];
   t.is(code, 0);
-  const [closeCode] = (await within(closed, 3000)) as [number];
+  const [closeCode] = (await within(closed, PATIENCE)) as [number];
   t.is(closeCode, 1001);
 });
 

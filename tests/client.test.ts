@@ -4,7 +4,7 @@ import { connect, HandshakeError } from '../src/client.js';
 import { WebSocketError } from '../src/protocol/errors.js';
 import { EchoWebSocket, WebSocket } from '../src/websocket.js';
 import type { Message } from '../src/protocol/message.js';
-import { accept, client, closePayload, delay, frame, netServer, serverWith, within } from './helpers/loopback.js';
+import { accept, client, closePayload, delay, frame, netServer, serverWith, within, PATIENCE } from './helpers/loopback.js';
 
 /**
  * A fake server on raw TCP: reads the request head, then writes what
@@ -37,7 +37,7 @@ test('connect() opens a connection to our server and returns a WebSocket', async
   t.true(ws instanceof WebSocket);
   t.is(ws.readyState, 1);
   ws.send('hello');
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'hello' });
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'hello' });
   // http:// URLs and URL objects are accepted too.
   const again = await client(t, new URL(`http://127.0.0.1:${port}/`) as unknown as string);
   t.is(again.readyState, 1);
@@ -67,7 +67,7 @@ test('a refusal rejects with a HandshakeError carrying status, headers and body'
     t,
     () => `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
   );
-  const error = await t.throwsAsync(within(connect(url), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(url), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 401);
   t.is(error.httpStatus, 401);
   t.is(error.code, 'WS_ERR_HANDSHAKE');
@@ -79,7 +79,7 @@ test('a refusal rejects with a HandshakeError carrying status, headers and body'
 test('a refusal body is kept up to 64 KiB', async (t) => {
   const body = 'x'.repeat(100_000);
   const { url } = await fake(t, () => `HTTP/1.1 400 Bad Request\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
-  const error = await t.throwsAsync(within(connect(url), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(url), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.body.length, 64 * 1024);
 });
 
@@ -100,17 +100,17 @@ for (const [name, answer] of Object.entries(invalidAnswers)) {
       closed = new Promise((resolve) => socket.once('close', () => resolve()));
       return answer(key);
     });
-    const error = await t.throwsAsync(within(connect(url, { protocols: ['chat'] }), 3000), { instanceOf: HandshakeError });
+    const error = await t.throwsAsync(within(connect(url, { protocols: ['chat'] }), PATIENCE), { instanceOf: HandshakeError });
     t.is(error.status, 101);
     t.is(typeof error.headers, 'object');
-    await within(closed!, 3000, 'the client closing the socket');
+    await within(closed!, PATIENCE, 'the client closing the socket');
   });
 }
 
 test('a handshake with no answer times out with a HandshakeError', async (t) => {
   const { url } = await fake(t, () => undefined);
   const started = performance.now();
-  const error = await t.throwsAsync(within(connect(url, { timeout: 150 }), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(url, { timeout: 150 }), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 0);
   t.regex(error.message, /timed out/);
   t.true(performance.now() - started >= 140);
@@ -122,14 +122,14 @@ test('an abort signal cancels the handshake with its reason', async (t) => {
   const pending = connect(url, { signal: controller.signal });
   await delay(20);
   controller.abort(new Error('user cancelled'));
-  await t.throwsAsync(within(pending, 3000), { message: 'user cancelled' });
+  await t.throwsAsync(within(pending, PATIENCE), { message: 'user cancelled' });
   await t.throwsAsync(connect(url, { signal: AbortSignal.abort(new Error('too early')) }), { message: 'too early' });
 });
 
 test('a refused TCP connection rejects with a HandshakeError of status 0', async (t) => {
   const { port, server } = await netServer(t, () => {});
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  const error = await t.throwsAsync(within(connect(`ws://127.0.0.1:${port}/`), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(`ws://127.0.0.1:${port}/`), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 0);
   t.regex(error.message, /connection failed/);
 });
@@ -139,8 +139,8 @@ test('frames that arrive with the 101 answer are delivered', async (t) => {
     Buffer.concat([Buffer.from(switching(key)), frame(1, 'welcome', { mask: false }), frame(2, new Uint8Array([1, 2]), { mask: false })]),
   );
   const ws = await client(t, url);
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'welcome' });
-  t.deepEqual([...((await within(ws.receive(), 3000)).data as Uint8Array)], [1, 2]);
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'welcome' });
+  t.deepEqual([...((await within(ws.receive(), PATIENCE)).data as Uint8Array)], [1, 2]);
 });
 
 test('client frames are masked and the server close is answered', async (t) => {
@@ -152,7 +152,7 @@ test('client frames are masked and the server close is answered', async (t) => {
   });
   const ws = await client(t, url, { closeTimeout: 200 });
   ws.send('masked');
-  const outcome = await within(ws.finished, 3000);
+  const outcome = await within(ws.finished, PATIENCE);
   t.deepEqual(outcome, { code: 4000, reason: 'done', wasClean: true });
   const bytes = Buffer.concat(frames);
   t.is(bytes[0], 0x81);
@@ -180,8 +180,7 @@ test('the WebSocketClass option runs a subclass with its hooks on the client', a
   await within(
     (async () => {
       while (seen.length < 2) await delay(5);
-    })(),
-    3000,
+    })(), PATIENCE,
   );
   t.deepEqual(seen, ['opened', 'ping-pong']);
 });
@@ -190,7 +189,7 @@ test('maxPayload applies to what the client receives', async (t) => {
   const { url } = await serverWith(t, { handler: EchoWebSocket });
   const ws = await client(t, url, { maxPayload: 100 });
   ws.send(new Uint8Array(200));
-  const outcome = await within(ws.finished, 3000);
+  const outcome = await within(ws.finished, PATIENCE);
   t.is(ws.error?.closeCode, 1009);
   t.false(outcome.wasClean && outcome.code === 1000);
 });

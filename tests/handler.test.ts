@@ -3,16 +3,17 @@ import { interval, map, mergeMap, Observable, of, tap, throwError } from 'rxjs';
 import { observe, type Handler } from '../src/handler.js';
 import { EchoWebSocket, WebSocket } from '../src/websocket.js';
 import type { Message } from '../src/protocol/message.js';
-import { client, delay, serverWith, within, wsServer } from './helpers/loopback.js';
+import { client, delay, frame, rawClient, serverWith, within, wsServer, PATIENCE } from './helpers/loopback.js';
 
 // Handlers that fail report through unhandledError (stderr by default): keep the output quiet.
 class Quiet extends WebSocket {
   override unhandledError(): void {}
 }
-// The function shapes run on a plain WebSocket: silence its default report for this file.
+// The function shapes run on a plain WebSocket: record instead of printing, for this file.
+const reported: unknown[] = [];
 const originalUnhandledError = WebSocket.prototype.unhandledError;
 test.before(() => {
-  WebSocket.prototype.unhandledError = () => {};
+  WebSocket.prototype.unhandledError = (error: unknown) => void reported.push(error);
 });
 test.after.always(() => {
   WebSocket.prototype.unhandledError = originalUnhandledError;
@@ -32,12 +33,12 @@ for (const [name, handler] of Object.entries(shapes)) {
     const { url } = await serverWith(t, { handler });
     const ws = await client(t, url);
     ws.send('text');
-    t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'text' });
+    t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'text' });
     ws.send(new Uint8Array([1, 2, 3]));
-    const reply = await within(ws.receive(), 3000);
+    const reply = await within(ws.receive(), PATIENCE);
     t.is(reply.type, 'binary');
     t.deepEqual([...(reply.data as Uint8Array)], [1, 2, 3]);
-    t.deepEqual(await within(ws.close(), 3000), { code: 1000, reason: '', wasClean: true });
+    t.deepEqual(await within(ws.close(), PATIENCE), { code: 1000, reason: '', wasClean: true });
   });
 }
 
@@ -99,16 +100,16 @@ for (const [name, handler] of Object.entries(failing)) {
     const victim = await client(t, url);
     const bystander = await client(t, url);
     victim.send('boom');
-    t.is((await within(victim.finished, 3000)).code, 1011);
+    t.is((await within(victim.finished, PATIENCE)).code, 1011);
     bystander.send('still here');
-    t.deepEqual(await within(bystander.receive(), 3000), { type: 'text', data: 'still here' });
+    t.deepEqual(await within(bystander.receive(), PATIENCE), { type: 'text', data: 'still here' });
     // A handler that fails as the connection opens fails only that connection too.
     if (name.includes('opened') || name.includes('synchronously') || name.includes('when called')) {
       const early = await client(t, `${url}/?boom`);
-      t.is((await within(early.finished, 3000)).code, 1011);
+      t.is((await within(early.finished, PATIENCE)).code, 1011);
     }
     bystander.send('again');
-    t.deepEqual(await within(bystander.receive(), 3000), { type: 'text', data: 'again' });
+    t.deepEqual(await within(bystander.receive(), PATIENCE), { type: 'text', data: 'again' });
   });
 }
 
@@ -125,7 +126,7 @@ test('unhandledError receives the error a hook threw', async (t) => {
   const { url } = await serverWith(t, { handler: Failing });
   const ws = await client(t, url);
   ws.send('x');
-  t.is((await within(ws.finished, 3000)).code, 1011);
+  t.is((await within(ws.finished, PATIENCE)).code, 1011);
   t.is(errors.length, 1);
   t.is((errors[0] as Error).message, 'bad hook');
 });
@@ -139,8 +140,8 @@ test('a coroutine that returns closes its connection with 1000', async (t) => {
   });
   const ws = await client(t, url);
   ws.send('you');
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'bye you' });
-  t.deepEqual(await within(ws.finished, 3000), { code: 1000, reason: '', wasClean: true });
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'bye you' });
+  t.deepEqual(await within(ws.finished, PATIENCE), { code: 1000, reason: '', wasClean: true });
 });
 
 test('an observable handler that completes closes with 1000 after sending what it emitted', async (t) => {
@@ -160,7 +161,7 @@ test('an observable handler returning nothing leaves the connection to the handl
   });
   const ws = await client(t, url);
   ws.send('x');
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'got x' });
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'got x' });
 });
 
 test('the output of an observable handler is unsubscribed when its connection closes', async (t) => {
@@ -174,10 +175,10 @@ test('the output of an observable handler is unsubscribed when its connection cl
     ),
   });
   const ws = await client(t, url);
-  await within(ws.receive(), 3000);
+  await within(ws.receive(), PATIENCE);
   const server = await accepted.next();
   await ws.close();
-  await within(server.finished, 3000);
+  await within(server.finished, PATIENCE);
   await delay(20);
   const after = ticks;
   await delay(100);
@@ -193,6 +194,52 @@ test('every server accepts all three shapes side by side on one http server', as
   for (const path of ['/hooks', '/loop', '/observable']) {
     const ws = await client(t, `${listening.url}${path}`);
     ws.send(path);
-    t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: path });
+    t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: path });
   }
+});
+
+test('an echo that loses the race with the peer close is not reported as a handler error', async (t) => {
+  const echoes: Record<string, Handler> = {
+    '/hooks': class extends EchoWebSocket {
+      override unhandledError(error: unknown): void {
+        reported.push(error);
+      }
+    },
+    '/loop': shapes['a coroutine']!,
+    '/observable': shapes['an observable function of two parameters']!,
+  };
+  const { url } = await wsServer(t, echoes);
+  for (const path of Object.keys(echoes)) {
+    for (let i = 0; i < 5; i++) {
+      const ws = await client(t, `${url}${path}`);
+      // Messages and the close frame leave in one write: the echoes find the connection closing.
+      ws.send('a');
+      ws.send('b');
+      t.deepEqual(await within(ws.close(), PATIENCE), { code: 1000, reason: '', wasClean: true }, path);
+    }
+  }
+  await delay(50);
+  t.deepEqual(
+    reported.filter((error) => (error as { code?: string }).code === 'WS_ERR_CLOSED'),
+    [],
+  );
+});
+
+test('a peer protocol error coming out of for-await or messages$ is not reported as a handler error', async (t) => {
+  const { port } = await wsServer(t, {
+    '/loop': shapes['a coroutine']!,
+    '/observable': shapes['an observable function of two parameters']!,
+  });
+  for (const path of ['/loop', '/observable']) {
+    const peer = await rawClient(t, port, path);
+    peer.socket.write(frame(1, 'not masked', { mask: false }));
+    const close = await peer.frames.waitFor((f) => f.opcode === 8);
+    t.is(close.payload.readUInt16BE(0), 1002, path);
+    await peer.frames.waitEnd();
+  }
+  await delay(50);
+  t.deepEqual(
+    reported.filter((error) => (error as { code?: string }).code === 'WS_ERR_UNMASKED_FRAME'),
+    [],
+  );
 });

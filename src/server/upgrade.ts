@@ -125,6 +125,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
     }
     const accept = (): void => {
       if (socket.destroyed) return;
+      if (options.manager !== undefined && !options.manager.accepting) return reject(socket, handshakeError(503, 'Server shutting down'));
       let extensions: Extension[] = [];
       let extensionsHeader: string | undefined;
       try {

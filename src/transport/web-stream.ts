@@ -32,6 +32,7 @@ export class WebStreamTransport implements Transport {
   #paused = false;
   #reading = false;
   #pending = 0;
+  #sizes: number[] = [];
   #ended = false;
   #closed = false;
   #readDone = false;
@@ -74,17 +75,22 @@ export class WebStreamTransport implements Transport {
     if (this.#ended || this.#closed) return true;
     for (const chunk of chunks) {
       this.#pending += chunk.length;
-      this.#writer.write(chunk).then(
-        () => {
-          const before = this.#pending;
-          this.#pending -= chunk.length;
-          if (before > HIGH_WATER_MARK && this.#pending <= HIGH_WATER_MARK) this.#sink?.onDrain();
-        },
-        (error: unknown) => this.#fail(error),
-      );
+      // Writes settle in order, so their sizes wait in a FIFO and one bound
+      // callback serves them all: no closure per chunk (the stream's own
+      // promise per write is the only cost).
+      this.#sizes.push(chunk.length);
+      this.#writer.write(chunk).then(this.#onWritten, this.#onWriteFailed);
     }
     return this.#pending <= HIGH_WATER_MARK;
   }
+
+  readonly #onWritten = (): void => {
+    const before = this.#pending;
+    this.#pending -= this.#sizes.shift() ?? 0;
+    if (before > HIGH_WATER_MARK && this.#pending <= HIGH_WATER_MARK) this.#sink?.onDrain();
+  };
+
+  readonly #onWriteFailed = (error: unknown): void => this.#fail(error);
 
   end(): void {
     if (this.#ended) return;

@@ -31,7 +31,7 @@ export function within<T>(promise: Promise<T>, ms: number, what = 'operation'): 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Poll `predicate` every 5 ms until it holds; reject after `ms`. */
-export async function until(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+export async function until(predicate: () => boolean, ms = PATIENCE, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms} ms`);
@@ -126,7 +126,7 @@ function parseHead(data: Buffer, end: number): { status: number; headers: Record
 }
 
 /** Send `request` verbatim and read the response until the server closes (for rejections). */
-export async function rawHttp(t: ExecutionContext, port: number, request: string, ms = 3000): Promise<RawResponse> {
+export async function rawHttp(t: ExecutionContext, port: number, request: string, ms = PATIENCE): Promise<RawResponse> {
   const socket = await tcp(t, port);
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -181,7 +181,7 @@ export async function rawClient(t: ExecutionContext, port: number, path = '/', e
     socket.on('data', onData);
   });
   socket.write(text);
-  const response = await within(head, 3000, 'raw handshake');
+  const response = await within(head, PATIENCE, 'raw handshake');
   const frames = new FrameReader(socket);
   if (response.rest.length > 0) frames.push(response.rest);
   return { socket, frames, response };
@@ -299,7 +299,7 @@ export class FrameReader {
   }
 
   /** Wait until a frame matching `predicate` arrived (searching from the start); reject on end or timeout. */
-  async waitFor(predicate: (frame: RawFrame) => boolean, ms = 3000): Promise<RawFrame> {
+  async waitFor(predicate: (frame: RawFrame) => boolean, ms = PATIENCE): Promise<RawFrame> {
     const deadline = Date.now() + ms;
     for (;;) {
       const found = this.received.find(predicate);
@@ -312,7 +312,7 @@ export class FrameReader {
   }
 
   /** Wait for the socket to end. */
-  async waitEnd(ms = 3000): Promise<void> {
+  async waitEnd(ms = PATIENCE): Promise<void> {
     await until(() => this.ended, ms, 'socket end');
   }
 }
@@ -328,7 +328,7 @@ export class Queue<T> {
     else this.#items.push(value);
   }
 
-  next(ms = 5000): Promise<T> {
+  next(ms = PATIENCE): Promise<T> {
     if (this.#items.length > 0) return Promise.resolve(this.#items.shift()!);
     return within(new Promise<T>((resolve) => this.#waiters.push(resolve)), ms, 'waiting for the next value');
   }
@@ -351,7 +351,7 @@ export async function serverWith(t: ExecutionContext, options: UpgradeOptions): 
 
 /** `connect()` with a teardown that terminates the connection. */
 export async function client(t: ExecutionContext, url: string, options: ConnectOptions = {}): Promise<WebSocket> {
-  const ws = await within(connect(url, options), 5000, 'connect');
+  const ws = await within(connect(url, { timeout: PATIENCE, ...options }), PATIENCE + 1000, 'connect');
   t.teardown(() => ws.terminate());
   return ws;
 }
@@ -366,3 +366,10 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   });
   return { promise, resolve, reject };
 }
+
+/**
+ * How long anything that should happen may take (ms). Generous on purpose:
+ * CI machines are shared and loaded; tests that are about time use their
+ * own bounds.
+ */
+export const PATIENCE = 10_000;

@@ -4,7 +4,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { EchoWebSocket, type WebSocket } from '../../src/websocket.js';
-import { deferred, serverWith, within } from '../helpers/loopback.js';
+import { deferred, serverWith, within, PATIENCE } from '../helpers/loopback.js';
 
 type Incoming = string | ArrayBuffer;
 
@@ -43,7 +43,7 @@ function pattern(length: number): Uint8Array {
 test('undici → ws4ts: text messages round-trip', async (t) => {
   const { url } = await serverWith(t, { handler: EchoWebSocket });
   const peer = await open(t, url);
-  await within(peer.opened, 3000);
+  await within(peer.opened, PATIENCE);
   for (const text of ['hello undici', '', 'ünïcödé ✓']) {
     peer.socket.send(text);
     t.is(await peer.next(), text);
@@ -56,10 +56,10 @@ for (const [name, size] of [
   ['1 MiB', 1 << 20],
   ['16 MiB', 16 << 20],
 ] as const) {
-  test(`undici → ws4ts: a ${name} binary message round-trips`, async (t) => {
+  (size > 1 << 20 ? test.serial : test)(`undici → ws4ts: a ${name} binary message round-trips`, async (t) => {
     const { url } = await serverWith(t, { handler: EchoWebSocket });
     const peer = await open(t, url);
-    await within(peer.opened, 3000);
+    await within(peer.opened, PATIENCE);
     const data = pattern(size);
     peer.socket.send(data);
     const reply = await peer.next();
@@ -71,11 +71,11 @@ for (const [name, size] of [
 test('undici → ws4ts: a close from undici reaches our server with its code and reason', async (t) => {
   const { url, accepted } = await serverWith(t, { handler: EchoWebSocket });
   const peer = await open(t, url);
-  await within(peer.opened, 3000);
+  await within(peer.opened, PATIENCE);
   const server: WebSocket = await accepted.next();
   peer.socket.close(4003, 'undici leaves');
-  t.deepEqual(await within(server.finished, 3000), { code: 4003, reason: 'undici leaves', wasClean: true });
-  const event = await within(peer.closed, 3000);
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 4003, reason: 'undici leaves', wasClean: true });
+  const event = await within(peer.closed, PATIENCE);
   t.is(event.code, 4003);
   t.true(event.wasClean);
 });
@@ -83,17 +83,17 @@ test('undici → ws4ts: a close from undici reaches our server with its code and
 test('undici → ws4ts: a close from our server reaches undici with its code and reason', async (t) => {
   const { url, accepted } = await serverWith(t, { handler: EchoWebSocket });
   const peer = await open(t, url);
-  await within(peer.opened, 3000);
+  await within(peer.opened, PATIENCE);
   const server = await accepted.next();
   void server.close(4004, 'server leaves');
-  t.deepEqual(await within(peer.closed, 3000), { code: 4004, reason: 'server leaves', wasClean: true });
-  t.is((await within(server.finished, 3000)).code, 4004);
+  t.deepEqual(await within(peer.closed, PATIENCE), { code: 4004, reason: 'server leaves', wasClean: true });
+  t.is((await within(server.finished, PATIENCE)).code, 4004);
 });
 
 test('undici → ws4ts: a subprotocol is negotiated', async (t) => {
   const { url, accepted } = await serverWith(t, { handler: EchoWebSocket, protocols: ['graphql-ws', 'json'] });
   const peer = await open(t, url, ['json', 'graphql-ws']);
-  await within(peer.opened, 3000);
+  await within(peer.opened, PATIENCE);
   t.is(peer.socket.protocol, 'graphql-ws');
   t.is((await accepted.next()).protocol, 'graphql-ws');
 });
@@ -101,8 +101,8 @@ test('undici → ws4ts: a subprotocol is negotiated', async (t) => {
 test('undici → ws4ts: a refused handshake fails the undici WebSocket with 1006', async (t) => {
   const { url } = await serverWith(t, { handler: EchoWebSocket, verify: () => ({ status: 401, reason: 'no' }) });
   const peer = await open(t, url);
-  await t.throwsAsync(within(peer.opened, 3000));
-  const event = await within(peer.closed, 3000);
+  await t.throwsAsync(within(peer.opened, PATIENCE));
+  const event = await within(peer.closed, PATIENCE);
   t.is(event.code, 1006);
   t.false(event.wasClean);
 });
@@ -115,7 +115,7 @@ test('undici → ws4ts: messages keep their order and our server can push first'
     },
   });
   const peer = await open(t, url);
-  await within(peer.opened, 3000);
+  await within(peer.opened, PATIENCE);
   t.is(await peer.next(), 'welcome');
   for (let i = 0; i < 200; i++) peer.socket.send(String(i));
   for (let i = 0; i < 200; i++) t.is(await peer.next(), String(i));

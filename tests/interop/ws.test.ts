@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import WS, { WebSocketServer, type RawData } from 'ws';
 import { connect, HandshakeError } from '../../src/client.js';
 import { EchoWebSocket, type WebSocket } from '../../src/websocket.js';
-import { client, deferred, delay, serverWith, within } from '../helpers/loopback.js';
+import { client, deferred, delay, serverWith, within, PATIENCE } from '../helpers/loopback.js';
 
 // ─── helpers ──────────────────────────────────────────────────────────────
 
@@ -17,7 +17,7 @@ async function wsClient(t: ExecutionContext, url: string, protocols?: string[]):
   const socket = new WS(url, protocols);
   socket.on('error', () => {});
   t.teardown(() => socket.terminate());
-  await within(once(socket, 'open'), 3000, 'ws open');
+  await within(once(socket, 'open'), PATIENCE, 'ws open');
   return socket;
 }
 
@@ -70,7 +70,7 @@ test('ws → ws4ts: text messages round-trip', async (t) => {
 });
 
 for (const [name, size] of sizes) {
-  test(`ws → ws4ts: a ${name} binary message round-trips`, async (t) => {
+  (size > 1 << 20 ? test.serial : test)(`ws → ws4ts: a ${name} binary message round-trips`, async (t) => {
     const { url } = await serverWith(t, { handler: EchoWebSocket });
     const socket = await wsClient(t, url);
     const data = pattern(size);
@@ -113,9 +113,9 @@ test('ws → ws4ts: ws pings are answered and our pings are answered by ws', asy
   const socket = await wsClient(t, url);
   const server = await accepted.next();
   socket.ping('are you there');
-  const [pong] = (await within(once(socket, 'pong'), 3000)) as [Buffer];
+  const [pong] = (await within(once(socket, 'pong'), PATIENCE)) as [Buffer];
   t.is(pong.toString(), 'are you there');
-  const rtt = await within(server.ping('and you?'), 3000);
+  const rtt = await within(server.ping('and you?'), PATIENCE);
   t.true(rtt >= 0);
 });
 
@@ -125,8 +125,8 @@ test('ws → ws4ts: a close from ws reaches our server with its code and reason'
   const server = await accepted.next();
   const closed = once(socket, 'close');
   socket.close(4002, 'ws leaves');
-  t.deepEqual(await within(server.finished, 3000), { code: 4002, reason: 'ws leaves', wasClean: true });
-  const [code] = (await within(closed, 3000)) as [number, Buffer];
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 4002, reason: 'ws leaves', wasClean: true });
+  const [code] = (await within(closed, PATIENCE)) as [number, Buffer];
   t.is(code, 4002);
 });
 
@@ -136,11 +136,11 @@ test('ws → ws4ts: a close from our server reaches ws with its code and reason'
   const server = await accepted.next();
   const closed = once(socket, 'close');
   void server.close(1001, 'server restarts');
-  const [code, reason] = (await within(closed, 3000)) as [number, Buffer];
+  const [code, reason] = (await within(closed, PATIENCE)) as [number, Buffer];
   t.is(code, 1001);
   t.is(reason.toString(), 'server restarts');
   // ws echoes the reason too; the outcome reports the peer's close frame.
-  t.deepEqual(await within(server.finished, 3000), { code: 1001, reason: 'server restarts', wasClean: true });
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 1001, reason: 'server restarts', wasClean: true });
 });
 
 test('ws → ws4ts: ws terminate() is a 1006 for our server', async (t) => {
@@ -148,7 +148,7 @@ test('ws → ws4ts: ws terminate() is a 1006 for our server', async (t) => {
   const socket = await wsClient(t, url);
   const server = await accepted.next();
   socket.terminate();
-  t.deepEqual(await within(server.finished, 3000), { code: 1006, reason: '', wasClean: false });
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
 });
 
 test('ws → ws4ts: subprotocols are negotiated and rejections are visible to ws', async (t) => {
@@ -156,12 +156,12 @@ test('ws → ws4ts: subprotocols are negotiated and rejections are visible to ws
   const socket = new WS(url, ['text', 'json'], { origin: 'https://ok.example' });
   socket.on('error', () => {});
   t.teardown(() => socket.terminate());
-  await within(once(socket, 'open'), 3000);
+  await within(once(socket, 'open'), PATIENCE);
   t.is(socket.protocol, 'json');
   const refused = new WS(url, { origin: 'https://evil.example' });
   refused.on('error', () => {});
   t.teardown(() => refused.terminate());
-  const [, response] = (await within(once(refused, 'unexpected-response'), 3000)) as [unknown, import('node:http').IncomingMessage];
+  const [, response] = (await within(once(refused, 'unexpected-response'), PATIENCE)) as [unknown, import('node:http').IncomingMessage];
   t.is(response.statusCode, 403);
   response.resume();
 });
@@ -171,13 +171,13 @@ test('ws → ws4ts: a ws client offering permessage-deflate is served uncompress
   const socket = new WS(url, { perMessageDeflate: true });
   socket.on('error', () => {});
   t.teardown(() => socket.terminate());
-  await within(once(socket, 'open'), 3000);
+  await within(once(socket, 'open'), PATIENCE);
   t.is(socket.extensions, '');
   socket.send('plain');
   t.is(await wsNext(socket), 'plain');
 });
 
-test('ws → ws4ts: 500 ws clients echo at once', async (t) => {
+test.serial('ws → ws4ts: 500 ws clients echo at once', async (t) => {
   const { url } = await serverWith(t, { handler: EchoWebSocket });
   const sockets = await within(Promise.all(Array.from({ length: 500 }, () => wsClient(t, url))), 20_000, '500 ws connections');
   const replies = await within(
@@ -207,14 +207,14 @@ test('ws → ws4ts: 500 ws clients echo at once', async (t) => {
 
 // ─── our client → a ws server ─────────────────────────────────────────────
 
-test('ws4ts → ws: text and binary messages of every size round-trip', async (t) => {
+test.serial('ws4ts → ws: text and binary messages of every size round-trip', async (t) => {
   const { server, url } = await wsServer(t, { maxPayload: 64 << 20 });
   echoing(server);
   const ws = await client(t, url);
   ws.send('hello ws');
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'hello ws' });
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'hello ws' });
   ws.send('');
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: '' });
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: '' });
   for (const [name, size] of sizes) {
     const data = pattern(size);
     ws.send(data);
@@ -230,7 +230,7 @@ test('ws4ts → ws: a fragmented send arrives at ws as one message', async (t) =
   server.on('connection', (socket) => socket.on('message', (data, isBinary) => received.resolve([data.toString(), isBinary])));
   const ws = await client(t, url);
   await ws.send(['one ', 'two ', 'three']);
-  t.deepEqual(await within(received.promise, 3000), ['one two three', false]);
+  t.deepEqual(await within(received.promise, PATIENCE), ['one two three', false]);
 });
 
 test('ws4ts → ws: our pings are answered by ws and ws pings are answered by us', async (t) => {
@@ -241,8 +241,8 @@ test('ws4ts → ws: our pings are answered by ws and ws pings are answered by us
     socket.ping('from ws');
   });
   const ws = await client(t, url);
-  t.is(await within(pong.promise, 3000), 'from ws');
-  t.true((await within(ws.ping(), 3000)) >= 0);
+  t.is(await within(pong.promise, PATIENCE), 'from ws');
+  t.true((await within(ws.ping(), PATIENCE)) >= 0);
 });
 
 test('ws4ts → ws: closes in both directions carry code and reason', async (t) => {
@@ -254,16 +254,16 @@ test('ws4ts → ws: closes in both directions carry code and reason', async (t) 
     socket.on('close', (code, reason) => serverClose.resolve([code, reason.toString()]));
   });
   const a = await client(t, url);
-  t.deepEqual(await within(a.close(4100, 'client done'), 3000), { code: 4100, reason: 'client done', wasClean: true });
-  t.deepEqual(await within(serverClose.promise, 3000), [4100, 'client done']);
+  t.deepEqual(await within(a.close(4100, 'client done'), PATIENCE), { code: 4100, reason: 'client done', wasClean: true });
+  t.deepEqual(await within(serverClose.promise, PATIENCE), [4100, 'client done']);
   const b = await client(t, url);
   await delay(10);
   sockets[1]!.close(4200, 'server done');
-  t.deepEqual(await within(b.finished, 3000), { code: 4200, reason: 'server done', wasClean: true });
+  t.deepEqual(await within(b.finished, PATIENCE), { code: 4200, reason: 'server done', wasClean: true });
   const c = await client(t, url);
   await delay(10);
   sockets[2]!.terminate();
-  t.deepEqual(await within(c.finished, 3000), { code: 1006, reason: '', wasClean: false });
+  t.deepEqual(await within(c.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
 });
 
 test('ws4ts → ws: handleProtocols picks our protocol and a verifyClient refusal is a HandshakeError', async (t) => {
@@ -271,7 +271,7 @@ test('ws4ts → ws: handleProtocols picks our protocol and a verifyClient refusa
   const ws = await client(t, url, { protocols: ['v1', 'v2'] });
   t.is(ws.protocol, 'v2');
   const { url: guarded } = await wsServer(t, { verifyClient: (_info, done) => done(false, 401, 'Who are you?') });
-  const error = await t.throwsAsync(within(connect(guarded), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(guarded), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 401);
   t.is(error.body, 'Who are you?');
 });
@@ -282,5 +282,5 @@ test('ws4ts → ws: a ws server with permessage-deflate enabled still talks to a
   const ws = await client(t, url);
   t.is(ws.extensions, '');
   ws.send('uncompressed');
-  t.is((await within(ws.receive(), 3000)).data, 'uncompressed');
+  t.is((await within(ws.receive(), PATIENCE)).data, 'uncompressed');
 });

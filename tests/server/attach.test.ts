@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { attach } from '../../src/server/attach.js';
 import { connect, HandshakeError } from '../../src/client.js';
 import { EchoWebSocket, type WebSocket } from '../../src/websocket.js';
-import { client, httpServer, rawHttp, upgradeRequest, within, wsServer } from '../helpers/loopback.js';
+import { client, httpServer, rawHttp, upgradeRequest, within, wsServer, PATIENCE } from '../helpers/loopback.js';
 import { TEST_CERT, TEST_KEY } from '../helpers/tls-fixture.js';
 
 const greeter = (greeting: string) => async (ws: WebSocket) => {
@@ -18,8 +18,8 @@ test('upgrades are routed by exact path, ignoring the query string', async (t) =
   const b = await client(t, `${url}/b`);
   a.send('hi');
   b.send('hi');
-  t.is((await within(a.receive(), 3000)).data, 'a: hi');
-  t.is((await within(b.receive(), 3000)).data, 'b: hi');
+  t.is((await within(a.receive(), PATIENCE)).data, 'a: hi');
+  t.is((await within(b.receive(), PATIENCE)).data, 'b: hi');
 });
 
 test('an unknown path is answered 404 with a plain-text reason', async (t) => {
@@ -31,7 +31,7 @@ test('an unknown path is answered 404 with a plain-text reason', async (t) => {
   for (const path of ['/constructor', '/__proto__', '/toString']) {
     t.is((await rawHttp(t, port, upgradeRequest(path).text)).status, 404, path);
   }
-  const error = await t.throwsAsync(within(connect(`${url}/a/`), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(`${url}/a/`), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 404);
 });
 
@@ -42,7 +42,7 @@ test('a routing function chooses a handler per request, undefined meaning 404', 
   });
   const ws = await client(t, `${url}/anything?room=7`);
   ws.send('hello');
-  t.is((await within(ws.receive(), 3000)).data, 'room 7: hello');
+  t.is((await within(ws.receive(), PATIENCE)).data, 'room 7: hello');
   t.is((await rawHttp(t, port, upgradeRequest('/anything').text)).status, 404);
 });
 
@@ -67,7 +67,7 @@ test('ordinary HTTP requests are left to the server, on WebSocket paths too', as
   t.is(await (await fetch(`http://127.0.0.1:${listening.port}/other`)).text(), 'http /other');
   const ws = await client(t, `${listening.url}/`);
   ws.send('x');
-  t.is((await within(ws.receive(), 3000)).data, 'x');
+  t.is((await within(ws.receive(), PATIENCE)).data, 'x');
 });
 
 test('detach() stops handling upgrades and leaves open connections alone', async (t) => {
@@ -76,9 +76,9 @@ test('detach() stops handling upgrades and leaves open connections alone', async
   const open = await client(t, listening.url);
   attachment.detach();
   t.is(listening.server.listenerCount('upgrade'), 0);
-  await t.throwsAsync(within(connect(listening.url, { timeout: 1000 }), 3000), { instanceOf: HandshakeError });
+  await t.throwsAsync(within(connect(listening.url, { timeout: 1000 }), PATIENCE), { instanceOf: HandshakeError });
   open.send('still echoing');
-  t.is((await within(open.receive(), 3000)).data, 'still echoing');
+  t.is((await within(open.receive(), PATIENCE)).data, 'still echoing');
 });
 
 test('attach works on a node:https server and the client verifies its certificate', async (t) => {
@@ -94,14 +94,14 @@ test('attach works on a node:https server and the client verifies its certificat
   });
   const url = `wss://127.0.0.1:${(server.address() as AddressInfo).port}/secure`;
   // Verification is on by default: a self-signed certificate is refused.
-  const refused = await t.throwsAsync(within(connect(url), 3000), { instanceOf: HandshakeError });
+  const refused = await t.throwsAsync(within(connect(url), PATIENCE), { instanceOf: HandshakeError });
   t.is(refused.status, 0);
-  const ws = await within(connect(url, { tls: { ca: TEST_CERT } }), 3000);
+  const ws = await within(connect(url, { tls: { ca: TEST_CERT } }), PATIENCE);
   t.teardown(() => ws.terminate());
   ws.send('over tls');
-  t.is((await within(ws.receive(), 3000)).data, 'over tls');
+  t.is((await within(ws.receive(), PATIENCE)).data, 'over tls');
   const big = new Uint8Array(1 << 20).fill(9);
   ws.send(big);
-  t.is(((await within(ws.receive(), 5000)).data as Uint8Array).length, 1 << 20);
-  t.deepEqual(await within(ws.close(), 3000), { code: 1000, reason: '', wasClean: true });
+  t.is(((await within(ws.receive(), PATIENCE)).data as Uint8Array).length, 1 << 20);
+  t.deepEqual(await within(ws.close(), PATIENCE), { code: 1000, reason: '', wasClean: true });
 });

@@ -16,8 +16,7 @@ import {
   serverWith,
   tcp,
   upgradeRequest,
-  within,
-} from '../helpers/loopback.js';
+  within, PATIENCE } from '../helpers/loopback.js';
 
 /** Send a hand-written upgrade request to an acceptor on `/` and read the rejection. */
 async function reject(t: ExecutionContext, options: UpgradeOptions, overrides: Record<string, string | null> = {}, method = 'GET') {
@@ -104,7 +103,7 @@ test('verify() can reject with a custom status, reason and headers, synchronousl
   }
   // Our client sees all of it in a HandshakeError.
   const { url } = await serverWith(t, { ...echo, verify: () => rejection });
-  const error = await t.throwsAsync(within(connect(url), 3000), { instanceOf: HandshakeError });
+  const error = await t.throwsAsync(within(connect(url), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 401);
   t.is(error.body, 'Log in first\n');
   t.is(error.headers['www-authenticate'], 'Bearer realm="ws"');
@@ -139,8 +138,7 @@ test('verify() sees the request, and an async verify accepting keeps frames sent
         }
         await delay(5);
       }
-    })(),
-    3000,
+    })(), PATIENCE,
     'the early frame echoed',
   ).then((echoed) => t.is(echoed.subarray(2, 7).toString(), 'early'));
   t.regex(head, /^HTTP\/1\.1 101/);
@@ -178,7 +176,7 @@ test('a verify() slower than handshakeTimeout is answered 408, and its late verd
   const data: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => data.push(chunk));
   socket.write(upgradeRequest().text);
-  await within(once(socket, 'end'), 3000, 'the 408 answer');
+  await within(once(socket, 'end'), PATIENCE, 'the 408 answer');
   t.regex(Buffer.concat(data).toString(), /^HTTP\/1\.1 408/);
   await delay(350);
   t.is(opened, 0, 'no WebSocket for a request already answered 408');
@@ -230,7 +228,7 @@ test('frames sent in the same packet as the handshake are not lost', async (t) =
     (async () => {
       while (!Buffer.concat(raw).toString().includes('two')) await delay(5);
     })(),
-    3000,
+    PATIENCE,
     'both echoes',
   );
   const data = Buffer.concat(raw);
@@ -245,7 +243,7 @@ test('a client that leaves before the handshake completes affects nobody', async
   await delay(100);
   const ws = await client(t, url);
   ws.send('fine');
-  t.is((await within(ws.receive(), 3000)).data, 'fine');
+  t.is((await within(ws.receive(), PATIENCE)).data, 'fine');
 });
 
 test('ordinary requests on the same server are not touched by the acceptor', async (t) => {
@@ -255,5 +253,5 @@ test('ordinary requests on the same server are not touched by the acceptor', asy
   t.is(await response.text(), 'plain http');
   const ws = await client(t, listening.url);
   ws.send('and ws');
-  t.is((await within(ws.receive(), 3000)).data, 'and ws');
+  t.is((await within(ws.receive(), PATIENCE)).data, 'and ws');
 });

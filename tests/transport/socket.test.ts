@@ -4,7 +4,7 @@ import { SocketTransport } from '../../src/transport/socket.js';
 import type { TransportSink } from '../../src/transport/transport.js';
 import { runHandler } from '../../src/handler.js';
 import { EchoWebSocket, WebSocket, startWebSocket } from '../../src/websocket.js';
-import { delay, tcp, until, within, netServer } from '../helpers/loopback.js';
+import { delay, tcp, until, within, netServer, PATIENCE } from '../helpers/loopback.js';
 
 /** A sink that records what the transport reports. */
 function recorder(): TransportSink & { data: Buffer[]; events: string[] } {
@@ -80,7 +80,7 @@ test('write reports the high-water mark, writableLength counts unflushed bytes a
   t.false(transport.write([Buffer.alloc(2000)]));
   t.true(transport.writableLength >= 2000);
   stream.release();
-  await until(() => sink.events.includes('drain'), 1000);
+  await until(() => sink.events.includes('drain'), PATIENCE);
   t.is(transport.writableLength, 0);
 });
 
@@ -97,7 +97,7 @@ test('pause and resume control the flow of data to the sink', async (t) => {
   await delay(20);
   t.is(sink.data.length, 1, 'no data while paused');
   transport.resume();
-  await until(() => sink.data.length === 2, 1000);
+  await until(() => sink.data.length === 2, PATIENCE);
   t.is(Buffer.concat(sink.data).toString(), 'onetwo');
 });
 
@@ -108,7 +108,7 @@ test('attach starts the flow of a stream that was paused before', async (t) => {
   const transport = new SocketTransport(stream);
   const sink = recorder();
   transport.attach(sink);
-  await until(() => sink.data.length === 1, 1000, 'data from a stream paused before attach');
+  await until(() => sink.data.length === 1, PATIENCE, 'data from a stream paused before attach');
   t.is(sink.data[0]!.toString(), 'early');
 });
 
@@ -118,9 +118,9 @@ test('end, then close are reported once; an error is passed to onClose', async (
   const sink = recorder();
   transport.attach(sink);
   stream.push(null);
-  await until(() => sink.events.includes('end'), 1000);
+  await until(() => sink.events.includes('end'), PATIENCE);
   stream.destroy(new Error('reset'));
-  await until(() => sink.events.some((e) => e.startsWith('close')), 1000);
+  await until(() => sink.events.some((e) => e.startsWith('close')), PATIENCE);
   await delay(10);
   t.deepEqual(sink.events, ['end', 'close reset']);
 });
@@ -198,12 +198,12 @@ test('a WebSocket runs over any Duplex stream, not only sockets', async (t) => {
     client.terminate();
   });
   client.send('over a duplex');
-  t.deepEqual(await within(client.receive(), 3000), { type: 'text', data: 'over a duplex' });
+  t.deepEqual(await within(client.receive(), PATIENCE), { type: 'text', data: 'over a duplex' });
   const data = new Uint8Array(300_000).fill(5);
   client.send(data);
-  t.is(((await within(client.receive(), 3000)).data as Uint8Array).length, data.length);
-  t.deepEqual(await within(client.close(1000, 'bye'), 3000), { code: 1000, reason: '', wasClean: true });
-  t.deepEqual(await within(server.finished, 3000), { code: 1000, reason: 'bye', wasClean: true });
+  t.is(((await within(client.receive(), PATIENCE)).data as Uint8Array).length, data.length);
+  t.deepEqual(await within(client.close(1000, 'bye'), PATIENCE), { code: 1000, reason: 'bye', wasClean: true });
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 1000, reason: 'bye', wasClean: true });
 });
 
 test('destroying one side of a Duplex pair is an abnormal close (1006) for the other', async (t) => {
@@ -212,5 +212,17 @@ test('destroying one side of a Duplex pair is an abnormal close (1006) for the o
   const client = new WebSocket({ transport: new SocketTransport(b), role: 'client' });
   startWebSocket(client);
   client.terminate();
-  t.deepEqual(await within(server.finished, 3000), { code: 1006, reason: '', wasClean: false });
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
+});
+
+test('many small messages sent in one tick leave in a single write', async (t) => {
+  const stream = probe();
+  const ws = new WebSocket({ transport: new SocketTransport(stream), role: 'server' });
+  startWebSocket(ws);
+  for (let i = 0; i < 100; i++) ws.send(`message ${i}`);
+  t.is(stream.writes.length + stream.writevs.length, 0, 'nothing is written before the tick ends');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(stream.writes.length + stream.writevs.length, 1);
+  t.is(stream.writes[0]!.length, 100 * 2 + [...Array(100).keys()].reduce((sum, i) => sum + `message ${i}`.length, 0));
+  ws.terminate();
 });

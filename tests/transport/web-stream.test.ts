@@ -6,7 +6,7 @@ import type { TransportSink } from '../../src/transport/transport.js';
 import { runHandler, type Handler } from '../../src/handler.js';
 import { EchoWebSocket, WebSocket, startWebSocket, type WebSocketOptions } from '../../src/websocket.js';
 import type { Message } from '../../src/protocol/message.js';
-import { accept, client, delay, netServer, Queue, until, within } from '../helpers/loopback.js';
+import { accept, client, delay, netServer, Queue, until, within, PATIENCE } from '../helpers/loopback.js';
 
 /**
  * A WebSocket server that does the handshake by hand on raw TCP and then
@@ -45,13 +45,13 @@ test('a server connection over Duplex.toWeb(socket) echoes text, binary and 1 Mi
   const server = await accepted.next();
   t.is(server.remoteAddress, '127.0.0.1');
   ws.send('web streams');
-  t.deepEqual(await within(ws.receive(), 3000), { type: 'text', data: 'web streams' });
+  t.deepEqual(await within(ws.receive(), PATIENCE), { type: 'text', data: 'web streams' });
   ws.send(new Uint8Array([1, 2, 3]));
-  t.deepEqual([...((await within(ws.receive(), 3000)).data as Uint8Array)], [1, 2, 3]);
+  t.deepEqual([...((await within(ws.receive(), PATIENCE)).data as Uint8Array)], [1, 2, 3]);
   const big = new Uint8Array(1 << 20);
   for (let i = 0; i < big.length; i++) big[i] = i & 0xff;
   ws.send(big);
-  const reply = await within(ws.receive(), 5000);
+  const reply = await within(ws.receive(), PATIENCE);
   t.true(Buffer.from(reply.data as Uint8Array).equals(Buffer.from(big)));
 });
 
@@ -59,12 +59,12 @@ test('close handshakes over web streams are clean in both directions', async (t)
   const { url, accepted } = await webStreamServer(t, EchoWebSocket);
   const a = await client(t, url);
   const serverA = await accepted.next();
-  t.deepEqual(await within(a.close(4000, 'from client'), 3000), { code: 4000, reason: '', wasClean: true });
-  t.deepEqual(await within(serverA.finished, 3000), { code: 4000, reason: 'from client', wasClean: true });
+  t.deepEqual(await within(a.close(4000, 'from client'), PATIENCE), { code: 4000, reason: 'from client', wasClean: true });
+  t.deepEqual(await within(serverA.finished, PATIENCE), { code: 4000, reason: 'from client', wasClean: true });
   const b = await client(t, url);
   const serverB = await accepted.next();
-  await within(serverB.close(4001, 'from server'), 3000);
-  t.deepEqual(await within(b.finished, 3000), { code: 4001, reason: 'from server', wasClean: true });
+  await within(serverB.close(4001, 'from server'), PATIENCE);
+  t.deepEqual(await within(b.finished, PATIENCE), { code: 4001, reason: 'from server', wasClean: true });
 });
 
 test('an abrupt drop of the peer is 1006 over web streams', async (t) => {
@@ -72,7 +72,7 @@ test('an abrupt drop of the peer is 1006 over web streams', async (t) => {
   const ws = await client(t, url);
   const server = await accepted.next();
   ws.terminate();
-  t.deepEqual(await within(server.finished, 3000), { code: 1006, reason: '', wasClean: false });
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
 });
 
 test('a consumer that does not pull stops the reads over web streams too', async (t) => {
@@ -118,10 +118,10 @@ test('two WebSockets talk over in-memory web streams', async (t) => {
     server.terminate();
   });
   client.send('in memory');
-  t.deepEqual(await within(client.receive(), 3000), { type: 'text', data: 'in memory' });
+  t.deepEqual(await within(client.receive(), PATIENCE), { type: 'text', data: 'in memory' });
   t.is(client.remoteAddress, undefined);
-  t.deepEqual(await within(client.close(), 3000), { code: 1000, reason: '', wasClean: true });
-  t.deepEqual(await within(server.finished, 3000), { code: 1000, reason: '', wasClean: true });
+  t.deepEqual(await within(client.close(), PATIENCE), { code: 1000, reason: '', wasClean: true });
+  t.deepEqual(await within(server.finished, PATIENCE), { code: 1000, reason: '', wasClean: true });
 });
 
 test('writableLength counts bytes the writable has not taken yet, and onDrain follows', async (t) => {
@@ -161,14 +161,14 @@ test('pause stops pulling from the readable until resume', async (t) => {
   const data: string[] = [];
   transport.attach({ onData: (chunk) => void data.push(Buffer.from(chunk).toString()), onEnd: () => {}, onClose: () => {}, onDrain: () => {} });
   controller.enqueue(Buffer.from('a'));
-  await until(() => data.length === 1, 1000);
+  await until(() => data.length === 1, PATIENCE);
   transport.pause();
   controller.enqueue(Buffer.from('b')); // may already be awaited by the pending read
   controller.enqueue(Buffer.from('c'));
   await delay(20);
   t.true(data.length <= 2, 'at most the read already in flight completes while paused');
   transport.resume();
-  await until(() => data.length === 3, 1000);
+  await until(() => data.length === 3, PATIENCE);
   t.deepEqual(data, ['a', 'b', 'c']);
   transport.destroy();
 });
