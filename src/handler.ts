@@ -6,8 +6,10 @@
  *    returns the connection is closed (1000), as in Python websockets;
  * 3. an observable function `(messages$, ws) => Observable`: everything the
  *    returned observable emits is sent; when it completes the connection
- *    closes (1000). Recognised by taking two parameters; wrap a
- *    one-parameter one in {@link observe}.
+ *    closes (1000). Recognised by taking two parameters, by {@link observe},
+ *    or by returning an Observable: a one-parameter function receives the
+ *    WebSocket, whose `pipe` is `messages$.pipe`, so
+ *    `(messages$) => messages$.pipe(map(...))` works as written.
  *
  * A handler that throws, rejects or errors closes its own connection with
  * 1011 and reports through `unhandledError`; nothing else is affected.
@@ -76,23 +78,7 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     // Subscribe before the connection starts so no message is missed.
     try {
       const output = handler(ws.messages$, ws);
-      if (isObservable(output)) {
-        const subscription = output.subscribe({
-          next: (value) => {
-            try {
-              sendOutgoing(ws, value);
-            } catch (error) {
-              if (ws.readyState === 1) ws.handlerFailed(error);
-            }
-          },
-          error: (error: unknown) => ws.handlerFailed(error),
-          complete: () => {
-            if (ws.readyState === 1) ws.close(1000).catch(() => {});
-          },
-        });
-        // An output that never completes (a timer, a feed) must stop with its connection.
-        void ws.finished.then(() => subscription.unsubscribe());
-      }
+      if (isObservable(output)) subscribeOutput(ws, output);
     } catch (error) {
       startWebSocket(ws);
       ws.handlerFailed(error);
@@ -102,11 +88,18 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     return ws;
   }
   startWebSocket(ws);
-  let result: void | Promise<void>;
+  let result: void | Promise<void> | Observable<Outgoing>;
   try {
-    result = (handler as ConnectionHandler)(ws);
+    result = (handler as (ws: WebSocket) => void | Promise<void> | Observable<Outgoing>)(ws);
   } catch (error) {
     ws.handlerFailed(error);
+    return ws;
+  }
+  if (isObservable(result)) {
+    // A one-parameter observable function: it got the WebSocket, whose
+    // \`pipe\` is \`messages$.pipe\`, so it works as shape 3 (messages queued
+    // meanwhile are handed to the new subscriber).
+    subscribeOutput(ws, result);
     return ws;
   }
   Promise.resolve(result).then(
@@ -116,4 +109,23 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     (error: unknown) => ws.handlerFailed(error),
   );
   return ws;
+}
+
+/** Send everything `output` emits; an error fails the connection (1011), completion closes it (1000). */
+function subscribeOutput(ws: WebSocket, output: Observable<Outgoing>): void {
+  const subscription = output.subscribe({
+    next: (value) => {
+      try {
+        sendOutgoing(ws, value);
+      } catch (error) {
+        if (ws.readyState === 1) ws.handlerFailed(error);
+      }
+    },
+    error: (error: unknown) => ws.handlerFailed(error),
+    complete: () => {
+      if (ws.readyState === 1) ws.close(1000).catch(() => {});
+    },
+  });
+  // An output that never completes (a timer, a feed) must stop with its connection.
+  void ws.finished.then(() => subscription.unsubscribe());
 }

@@ -625,6 +625,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     if (this.#connection.readyState !== ReadyState.CLOSED) this.#connection.receiveEof();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     if (this.#tickerKey !== 0) removeTicker(this, this.#tickerKey);
+    for (const extension of this.#connection.extensions) extension.dispose(); // release zlib state (RFC 7692)
     const outcome = this.#connection.closeOutcome();
     this.#outcome = outcome;
     try {
@@ -747,6 +748,18 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+export interface WebSocket {
+  /**
+   * `messages$.pipe(...)`: lets a one-parameter observable handler
+   * `(messages$) => messages$.pipe(...)` be handed the WebSocket itself.
+   */
+  pipe: Observable<Message>['pipe'];
+}
+// On the prototype, not per instance: an idle connection holds no closure for it.
+WebSocket.prototype.pipe = function pipe(this: WebSocket, ...operators: unknown[]) {
+  return (this.messages$.pipe as (...ops: unknown[]) => Observable<unknown>)(...operators);
+} as Observable<Message>['pipe'];
 
 /** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */
 export class EchoWebSocket extends WebSocket {

@@ -26,6 +26,8 @@ const shapes: Record<string, Handler> = {
   },
   'an observable function of two parameters': (messages$: Observable<Message>, _ws: WebSocket) => messages$.pipe(map((m) => m.data)),
   'observe() around a one-parameter function': observe((messages$) => messages$.pipe(map((m) => m.data))),
+  // Handed the WebSocket, whose pipe is messages$.pipe: works without observe().
+  'a one-parameter observable function': ((messages$: Observable<Message>) => messages$.pipe(map((m) => m.data))) as unknown as Handler,
 };
 
 for (const [name, handler] of Object.entries(shapes)) {
