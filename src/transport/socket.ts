@@ -74,6 +74,9 @@ export class SocketTransport implements Transport {
     // is now governed by the WebSocket's own backpressure.
     // (A stream paused before stays paused when a 'data' listener is added.)
     stream.resume();
+    // The peer may have ended its side before we attached (during an async
+    // verify, say): 'end' has fired already and will not fire again.
+    if (stream.readableEnded) queueMicrotask(() => onEnd.call(stream as Tagged));
     if (stream.destroyed && !this.closed) {
       // Closed before we attached: report it once, asynchronously like a stream would.
       queueMicrotask(() => onClose.call(stream as Tagged));
