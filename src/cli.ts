@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The command-line tool: `ws4ts [--port N] [--host H] [--shape hooks|loop|observable]`
- * serves an echo on `ws://host:port/` (any path) using the public API only.
+ * The command-line tool: `ws4ts [--port N] [--host H] [--shape hooks|loop|observable]
+ * [--deflate | --no-deflate]` serves an echo on `ws://host:port/` (any path) using the
+ * public API only. permessage-deflate is on unless `--no-deflate`.
  *
  * @module
  */
@@ -41,12 +42,14 @@ const server = createServer((_request, response) => {
   response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
   response.end('This is a WebSocket echo server: connect with ws:// to /\n');
 });
-// Every path echoes: test suites such as Autobahn's connect to paths of their own.
-attach(server, () => handler);
+// permessage-deflate is on by default (`--no-deflate` turns it off; `--deflate` is accepted
+// for clarity). Every path echoes: test suites such as Autobahn's use paths of their own.
+const route = { handler, deflate: !values['no-deflate'] };
+attach(server, () => route);
 server.listen(port, host, () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
-  console.log(`ws4ts echo server (${values.shape}) listening on ws://${host}:${actual}/`);
+  console.log(`ws4ts echo server (${values.shape}${route.deflate ? ', permessage-deflate' : ''}) listening on ws://${host}:${actual}/`);
 });
 const stop = () => server.close(() => process.exit(0));
 process.on('SIGINT', stop);

@@ -19,6 +19,7 @@ import { WebSocketError } from './protocol/errors.js';
 import type { ExtensionFactory } from './protocol/extension.js';
 import type { HttpHeaders } from './protocol/headers.js';
 import { SocketTransport } from './transport/socket.js';
+import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
 import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
 
 /** A refused opening handshake, with what the server answered. */
@@ -51,7 +52,12 @@ export interface ConnectOptions extends WebSocketOptions {
   timeout?: number;
   /** Abort the handshake. */
   signal?: AbortSignal;
-  /** Extensions to offer (e.g. permessage-deflate). Default none. */
+  /**
+   * Offer permessage-deflate (default true, as browsers and ws do); `false`
+   * turns it off, an object tunes it. Ignored when `extensions` is given.
+   */
+  deflate?: boolean | DeflateOptions;
+  /** Extension factories to offer, in preference order. Default: from `deflate`. */
   extensions?: readonly ExtensionFactory[];
   /** TLS options for wss:// (certificate verification stays on unless you turn it off here). */
   tls?: TlsOptions;
@@ -83,7 +89,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   const secure = target.protocol === 'wss:';
   const key = generateKey();
   const protocols = options.protocols ?? [];
-  const factories = options.extensions ?? [];
+  const factories = options.extensions ?? defaultExtensions(options.deflate);
   const headers: Record<string, string> = {
     ...options.headers,
     Connection: 'Upgrade',

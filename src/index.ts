@@ -14,3 +14,4 @@ export { CloseCode, isValidCloseCode } from './protocol/close-codes.js';
 export { ReadyState, type CloseOutcome, type Role } from './protocol/connection.js';
 export type { Message, TextMessage, BinaryMessage, ProtocolLimits } from './protocol/message.js';
 export type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './protocol/extension.js';
+export { permessageDeflate, type DeflateOptions } from './extensions/index.js';

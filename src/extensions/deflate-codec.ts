@@ -17,16 +17,20 @@
  *   release only costs ratio on the next message;
  * - without context takeover (either direction): nothing.
  *
- * Sync or async. zlib's synchronous one-shot calls cost 8–25 µs for a 1 KiB
- * message where a round trip through the thread pool costs 70–190 µs of
- * latency, so small messages are handled synchronously: inflating anything
- * up to 64 KiB in / 256 KiB out, deflating up to 64 KiB without context
- * takeover (each at most ~0.5 ms of main-thread time). Larger messages go to
- * the thread pool through the {@link ZlibPool} limit. Deflating with context
- * takeover needs a persistent stream, which Node offers only asynchronously;
- * measured under load it costs less CPU per message (≈25 µs for 1 KiB) than
- * re-priming a fresh compressor with a 32 KiB dictionary (≈60 µs), so it
- * stays async (see bench/deflate-memory.ts and the report in the commit).
+ * Sync or async (bench/deflate-paths.ts measures each way under load).
+ * A synchronous one-shot zlib call costs 20–30 µs of CPU for a 1 KiB
+ * message; going through the thread pool costs about as much main-thread
+ * time in stream bookkeeping alone, plus 70–190 µs of latency. So small
+ * messages are handled synchronously: inflating up to 32 KiB in and 128 KiB
+ * out, deflating up to 32 KiB without context takeover (≤ ~0.2 ms of main
+ * thread each at level 1). Larger messages go to the thread pool under the
+ * {@link ZlibPool} limit. Deflating with context takeover needs a persistent
+ * stream, which Node only drives asynchronously; re-priming a fresh
+ * compressor with a 32 KiB dictionary instead would keep no context but
+ * costs 2–3× the CPU per 1 KiB message (~65–90 µs vs ~35 µs), so it stays
+ * an async stream, released when idle. Inflating with a dictionary costs
+ * about what an async stream does (~20–30 µs per 1 KiB), so receiving keeps
+ * no zlib context at all.
  *
  * Order: the engine keeps events and frames in order whatever mix of sync
  * and async results it gets. Operations that share zlib state (the
@@ -35,30 +39,29 @@
  *
  * @module
  */
-import {
-  constants,
-  createDeflateRaw,
-  createInflateRaw,
-  deflateRawSync,
-  inflateRawSync,
-  type DeflateRaw,
-  type InflateRaw,
-  type ZlibOptions,
-} from 'node:zlib';
+import { constants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { WebSocketError } from '../protocol/errors.js';
 import type { EncodedMessage, Extension, ExtensionParam } from '../protocol/extension.js';
 import type { IdleReleasable, PoolTask, ZlibPool } from './zlib-pool.js';
+import { History, Lane, StreamRunner, tooBig } from './zlib-stream.js';
 
 /** RSV1: the "compressed" flag of permessage-deflate (RFC 7692 §6). */
 export const RSV1 = 0x40;
 
 /** The empty stored block a sync flush ends with; stripped when sending, appended when receiving (§7.2.1, §7.2.2). */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/**
+ * An empty message: the first byte of an empty stored block, which the
+ * receiver's appended trailer completes (§7.2.3.6). zlib itself emits
+ * nothing for a sync flush with no new input, and an empty payload would
+ * leave a stream decoder reading the trailer as a block header.
+ */
+const EMPTY_MESSAGE = Buffer.from([0x00]);
 
 /** Largest input handled synchronously (compressed bytes when inflating, plain bytes when deflating). */
-export const SYNC_INPUT_LIMIT = 64 * 1024;
+export const SYNC_INPUT_LIMIT = 32 * 1024;
 /** Largest output a synchronous inflate may produce before the message is redone off the main thread. */
-export const SYNC_OUTPUT_BUDGET = 256 * 1024;
+export const SYNC_OUTPUT_BUDGET = 128 * 1024;
 /** Output chunk size of the asynchronous streams: fewer thread-pool round trips for large messages. */
 const ASYNC_CHUNK = 64 * 1024;
 
@@ -84,169 +87,6 @@ export interface DeflateCodecConfig {
   readonly idleTimeout: number;
   /** The concurrency limit for asynchronous zlib work. */
   readonly pool: ZlibPool;
-}
-
-type ZlibStream = DeflateRaw | InflateRaw;
-type RunCallback = (error: Error | undefined, output: Buffer) => void;
-const EMPTY = Buffer.alloc(0);
-
-/**
- * One zlib stream with permanent listeners and at most one operation at a
- * time: write the inputs, sync-flush, collect the output up to `limit`.
- * A permanent 'error' listener means a late error after `destroy()` can
- * never crash the process (undici learned this the hard way).
- */
-class StreamRunner {
-  readonly stream: ZlibStream;
-  #chunks: Buffer[] = [];
-  #total = 0;
-  #limit = Infinity;
-  #callback: RunCallback | undefined;
-  /** Set once the stream failed or was destroyed: it must not be used again. */
-  broken = false;
-
-  constructor(stream: ZlibStream) {
-    this.stream = stream;
-    stream.on('data', (chunk: Buffer) => this.#onData(chunk));
-    stream.on('error', (error: Error) => this.#finish(error));
-  }
-
-  run(inputs: readonly Uint8Array[], limit: number, callback: RunCallback): void {
-    this.#callback = callback;
-    this.#limit = limit;
-    const stream = this.stream;
-    for (const input of inputs) if (input.length > 0) stream.write(input);
-    stream.flush(constants.Z_SYNC_FLUSH, () => this.#finish(undefined));
-  }
-
-  #onData(chunk: Buffer): void {
-    if (this.#callback === undefined) return;
-    this.#total += chunk.length;
-    if (this.#total > this.#limit) {
-      // Stop inflating at once: destroying inside 'data' ends zlib's processing loop.
-      this.#finish(tooBig(this.#limit));
-      this.destroy();
-      return;
-    }
-    this.#chunks.push(chunk);
-  }
-
-  #finish(error: Error | undefined): void {
-    const callback = this.#callback;
-    if (error !== undefined) this.broken = true;
-    if (callback === undefined) return;
-    this.#callback = undefined;
-    const chunks = this.#chunks;
-    const output = error !== undefined ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#total);
-    this.#chunks = [];
-    this.#total = 0;
-    callback(error, output);
-  }
-
-  /** Drop the stream; an operation in progress is abandoned without a callback. */
-  destroy(): void {
-    this.broken = true;
-    this.#callback = undefined;
-    this.#chunks = [];
-    this.stream.destroy();
-  }
-}
-
-/**
- * Runs the zlib tasks of one direction of one connection one after another,
- * each in a slot of the pool. `cancel()` (on dispose) drops waiting tasks and
- * frees the slot of the running one.
- */
-class Lane {
-  readonly #pool: ZlibPool;
-  #busy = false;
-  #tasks: PoolTask[] = [];
-  #release: (() => void) | undefined;
-
-  constructor(pool: ZlibPool) {
-    this.#pool = pool;
-  }
-
-  get idle(): boolean {
-    return !this.#busy;
-  }
-
-  push(task: PoolTask): void {
-    if (this.#busy) {
-      this.#tasks.push(task);
-      return;
-    }
-    this.#busy = true;
-    this.#start(task);
-  }
-
-  #start(task: PoolTask): void {
-    this.#pool.run((release) => {
-      this.#release = release;
-      task(() => this.#done(release));
-    });
-  }
-
-  #done(release: () => void): void {
-    if (this.#release !== release) return; // cancelled meanwhile
-    this.#release = undefined;
-    release();
-    const next = this.#tasks.shift();
-    if (next !== undefined) this.#start(next);
-    else this.#busy = false;
-  }
-
-  cancel(): void {
-    this.#tasks.length = 0;
-    const release = this.#release;
-    this.#release = undefined;
-    this.#busy = false;
-    release?.();
-  }
-}
-
-/**
- * The last `size` bytes of everything the peer sent compressed: its LZ77
- * window, which the next message may reference (context takeover).
- */
-class History {
-  readonly #size: number;
-  #buffer: Uint8Array | undefined;
-  #length = 0;
-
-  constructor(size: number) {
-    this.#size = size;
-  }
-
-  append(data: Uint8Array): void {
-    const n = data.length;
-    if (n === 0) return;
-    const size = this.#size;
-    const buffer = (this.#buffer ??= new Uint8Array(size));
-    if (n >= size) {
-      buffer.set(data.subarray(n - size));
-      this.#length = size;
-    } else if (this.#length + n <= size) {
-      buffer.set(data, this.#length);
-      this.#length += n;
-    } else {
-      const keep = size - n;
-      buffer.copyWithin(0, this.#length - keep, this.#length);
-      buffer.set(data, keep);
-      this.#length = size;
-    }
-  }
-
-  view(): Uint8Array | undefined {
-    return this.#length === 0 ? undefined : this.#buffer!.subarray(0, this.#length);
-  }
-}
-
-function tooBig(limit: number): WebSocketError {
-  return new WebSocketError('WS_ERR_MESSAGE_TOO_BIG', `message exceeds the limit of ${limit} bytes once decompressed`, {
-    closeCode: 1009,
-    side: 'remote',
-  });
 }
 
 /**
@@ -291,9 +131,14 @@ function chunkSizeFor(estimate: number): number {
   return size;
 }
 
-/** A decoded message that is a small view into a large chunk gets its own buffer: apps may keep messages. */
+/**
+ * A decoded message that is a small view into a large zlib output chunk gets
+ * its own buffer: apps may keep messages. (Views into Node's 8 KiB buffer
+ * pool are left alone.)
+ */
 function compact(out: Buffer): Buffer {
-  return out.buffer.byteLength - out.length > 4096 && out.length * 2 < out.buffer.byteLength ? Buffer.from(out) : out;
+  const slack = out.buffer.byteLength - out.length;
+  return slack > 8192 && out.length < slack ? Buffer.from(out) : out;
 }
 
 /**
@@ -370,10 +215,16 @@ export class PerMessageDeflate implements Extension, IdleReleasable {
 
   // ─── sending ─────────────────────────────────────────────────────────────
 
+  /**
+   * Compress one outgoing message (RFC 7692 §7.2.1), or pass it through with
+   * RSV1 clear below the threshold. `data` must not change until the result
+   * settles (an asynchronous compression reads it later).
+   */
   encode(data: Uint8Array, _opcode: number): EncodedMessage | Promise<EncodedMessage> {
     // Below the threshold compression costs more than it saves; after
     // dispose an uncompressed message is still valid for any peer.
     if (data.length < this.#config.threshold || this.#disposed) return { data, rsv: 0 };
+    if (data.length === 0) return { data: EMPTY_MESSAGE, rsv: RSV1 };
     if (this.localNoContextTakeover) {
       if (data.length <= SYNC_INPUT_LIMIT) {
         let out: Buffer;
@@ -459,6 +310,10 @@ export class PerMessageDeflate implements Extension, IdleReleasable {
 
   // ─── receiving ───────────────────────────────────────────────────────────
 
+  /**
+   * Decompress one incoming RSV1 message (RFC 7692 §7.2.2), stopping as soon
+   * as the output would pass `maxSize` (close 1009); bad data closes with 1007.
+   */
   decode(chunks: readonly Uint8Array[], _rsv: number, maxSize: number): Uint8Array | Promise<Uint8Array> {
     if (this.#disposed) throw closedError();
     let size = 0;
@@ -469,11 +324,12 @@ export class PerMessageDeflate implements Extension, IdleReleasable {
     if (size <= SYNC_INPUT_LIMIT && (!takeover || this.#decodeLane.idle)) {
       const budget = Math.min(maxSize, SYNC_OUTPUT_BUDGET);
       const out = this.#inflateSync(chunks, size, budget, takeover ? this.#history?.view() : undefined);
-      if (out !== undefined) {
+      // (zlib's limit is at least 1 byte: a limit of 0 is checked here.)
+      if (out !== undefined && out.length <= maxSize) {
         if (takeover) this.#remember(out);
         return compact(out);
       }
-      if (maxSize <= budget) throw tooBig(maxSize);
+      if (out !== undefined || maxSize <= budget) throw tooBig(maxSize);
       // Bigger than the synchronous budget but maybe within maxSize: redo it
       // off the main thread (at most SYNC_OUTPUT_BUDGET bytes of work wasted).
     }

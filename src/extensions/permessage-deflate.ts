@@ -44,8 +44,8 @@ export interface DeflateOptions {
   /**
    * Largest LZ77 window the server compresses with, 8..15 (2^N bytes).
    * Server: the cap it announces; client: the cap it asks for (15 asks
-   * nothing). Default 15: the best ratio. 12 keeps a server's deflate
-   * context at ~36 KiB instead of ~264 KiB (see the memory figures).
+   * nothing). Default 15: the best ratio. See `memLevel` for what the
+   * window costs in memory.
    */
   readonly serverMaxWindowBits?: number;
   /**
@@ -64,9 +64,10 @@ export interface DeflateOptions {
    */
   readonly level?: number;
   /**
-   * zlib memLevel, 1..9: the deflate hash table is 2^(memLevel+9) bytes and
-   * the pending buffer 2^(memLevel+8). Default 8 (zlib's). python-websockets
-   * uses 5 to save memory on servers.
+   * zlib memLevel, 1..9. A deflate context takes 2^(windowBits+2) +
+   * 2^(memLevel+9) bytes (zlib's formula): 256 KiB at 15/8, 144 KiB at
+   * 12/8, 32 KiB at 12/5, plus ~6 KiB. Default 8 (zlib's); python-websockets
+   * servers use window 12 and memLevel 5 to save memory.
    */
   readonly memLevel?: number;
   /**
@@ -86,7 +87,7 @@ export interface DeflateOptions {
    * fresh context: still valid, a little less compressed). Default 10,000.
    * `Infinity` keeps contexts for the connection's lifetime, as ws does.
    */
-  readonly idleTimeout?: number;
+  readonly contextIdleTimeout?: number;
 }
 
 /** The checked options with defaults applied. */
@@ -125,8 +126,8 @@ function resolve(options: DeflateOptions): Resolved {
   const clientBits = options.clientMaxWindowBits ?? true;
   const threshold = options.threshold ?? 1024;
   if (!(threshold >= 0)) throw invalidOption(`threshold must be >= 0, got ${String(threshold)}`);
-  const idleTimeout = options.idleTimeout ?? 10_000;
-  if (!(idleTimeout > 0)) throw invalidOption(`idleTimeout must be > 0, got ${String(idleTimeout)}`);
+  const idleTimeout = options.contextIdleTimeout ?? 10_000;
+  if (!(idleTimeout > 0)) throw invalidOption(`contextIdleTimeout must be > 0, got ${String(idleTimeout)}`);
   return {
     serverNoContextTakeover: options.serverNoContextTakeover ?? false,
     clientNoContextTakeover: options.clientNoContextTakeover ?? false,

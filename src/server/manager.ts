@@ -100,6 +100,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   readonly #bus: BroadcastBus;
   #added: Subject<WebSocket> | undefined;
   #accepting = true;
+  #shutdownReason = '';
   #stopHooks: (() => void | Promise<void>)[] = [];
   #drained: (() => void)[] = [];
   readonly #remove = (ws: WebSocket): void => this.remove(ws);
@@ -129,6 +130,13 @@ export class WebSocketManager implements Iterable<WebSocket> {
     if (ws.readyState === ReadyState.CLOSED || this.#connections.has(ws)) return;
     this.#connections.add(ws);
     ws.onceClosed(this.#remove);
+    if (!this.#accepting) {
+      // Accepted during a shutdown (its upgrade was decided after the
+      // shutdown began, e.g. by an async `verify`): closeAll has already
+      // gone by, so close it here, or the shutdown would wait for it forever.
+      ws.close(1001, this.#shutdownReason).catch(() => {});
+      return;
+    }
     this.#added?.next(ws);
   }
 
@@ -271,9 +279,10 @@ export class WebSocketManager implements Iterable<WebSocket> {
    */
   async shutdown(options: CloseAllOptions & { reason?: string } = {}): Promise<void> {
     this.#accepting = false;
+    this.#shutdownReason = options.reason ?? 'server shutting down';
     try {
       const hooks = this.#stopHooks.map((hook) => hook());
-      await this.closeAll(1001, options.reason ?? 'server shutting down', options);
+      await this.closeAll(1001, this.#shutdownReason, options);
       await Promise.all(hooks);
     } finally {
       this.#accepting = true;

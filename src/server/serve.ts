@@ -116,6 +116,22 @@ export function serve(options: ServeOptions): WebSocketServer {
   };
   const handshakeTimeout = options.handshakeTimeout ?? 10_000;
   const sockets = new Set<Duplex>(); // sockets still in their HTTP handshake
+  // Sockets past their head but not WebSockets: ordinary requests handed to
+  // `onRequest`, and error answers draining. The manager does not know them,
+  // so close() must, or server.close() would wait for their clients forever.
+  const others = new Set<Duplex>();
+  const keep = (socket: Duplex): void => {
+    others.add(socket);
+    socket.once('close', () => others.delete(socket));
+  };
+  // A throwing callback (routes function, onRequest) fails its request, never the process.
+  const failed = (socket: Socket, what: string, error: unknown): void => {
+    console.error(`ws4ts: ${what} threw:`, error);
+    if (socket.destroyed) return;
+    // Half an answer may be out already: then only closing is safe.
+    if (socket.bytesWritten > 0 || socket.writableLength > 0 || socket.writableEnded) socket.destroy();
+    else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
+  };
 
   const route = (request: ParsedRequest): Route | undefined => {
     if (routes === undefined) return handler;
@@ -140,24 +156,46 @@ export function serve(options: ServeOptions): WebSocketServer {
         request = parser.push(chunk);
       } catch (error) {
         done();
+        keep(socket);
         answer(socket, error instanceof WebSocketError ? error : new WebSocketError('WS_ERR_HANDSHAKE', 'Bad request', { httpStatus: 400 }));
         return;
       }
       if (request === undefined) return;
       done();
       if (!isUpgradeRequest(request)) {
-        if (onRequest !== undefined) onRequest(request, socket);
-        else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { httpStatus: 426, httpHeaders: { Upgrade: 'websocket' } }));
+        keep(socket);
+        if (onRequest === undefined) {
+          answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { httpStatus: 426, httpHeaders: { Upgrade: 'websocket' } }));
+          return;
+        }
+        try {
+          onRequest(request, socket);
+        } catch (error) {
+          failed(socket, 'onRequest', error);
+        }
         return;
       }
-      const chosen = route(request);
+      let chosen: Route | undefined;
+      try {
+        chosen = route(request);
+      } catch (error) {
+        keep(socket);
+        failed(socket, 'the routes function', error);
+        return;
+      }
       if (chosen === undefined) {
+        keep(socket);
         answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 }));
         return;
       }
       // The acceptor resumes reading through the WebSocket's transport.
       socket.pause();
-      listenerFor(chosen)(request, socket, parser.trailing);
+      try {
+        listenerFor(chosen)(request, socket, parser.trailing);
+      } catch (error) {
+        keep(socket);
+        failed(socket, 'the upgrade handler', error);
+      }
     };
     socket.on('error', () => socket.destroy());
     socket.on('close', () => done());
@@ -184,13 +222,25 @@ export function serve(options: ServeOptions): WebSocketServer {
   let listening = listen();
   // Avoid an unhandled rejection when the caller never awaits `listening`.
   listening.catch(() => {});
-  const stopListening = (): Promise<void> =>
+  /**
+   * Stop accepting; drop the sockets still in their HTTP handshake; give the
+   * other non-WebSocket sockets `grace` ms to finish, then destroy them. The
+   * WebSockets are the manager's to close. Resolves once every socket is gone.
+   */
+  const stopListening = (grace = 5_000): Promise<void> =>
     new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
-      server.close(() => resolve());
+      const timer = setTimeout(() => {
+        for (const socket of others) socket.destroy();
+      }, grace);
+      timer.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
       for (const socket of sockets) socket.destroy();
     });
-  manager.onShutdown(stopListening);
+  manager.onShutdown(() => stopListening());
 
   return {
     get listening() {
@@ -203,7 +253,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       return listening;
     },
     close: async (closeOptions?: CloseAllOptions) => {
-      const stopped = stopListening();
+      const stopped = stopListening(closeOptions?.timeout);
       await manager.closeAll(1001, 'server closing', closeOptions);
       await stopped;
     },

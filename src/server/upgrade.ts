@@ -23,6 +23,7 @@ import { SocketTransport } from '../transport/socket.js';
 import { runHandler, type Handler } from '../handler.js';
 import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
+import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -59,7 +60,15 @@ export interface UpgradeOptions extends WebSocketOptions {
    * A throwing hook answers 500.
    */
   readonly verify?: (request: UpgradeRequestLike) => boolean | void | Rejection | Promise<boolean | void | Rejection>;
-  /** Extensions offered to clients. Default: none here (permessage-deflate is configured by servers). */
+  /**
+   * permessage-deflate (RFC 7692): on by default with memory-safe settings
+   * (compression contexts created lazily and released after 10 s idle, a
+   * per-process zlib concurrency limit, inflation bounded by `maxPayload`);
+   * `false` turns it off, an object tunes it (see {@link DeflateOptions}).
+   * Ignored when `extensions` is given.
+   */
+  readonly deflate?: boolean | DeflateOptions;
+  /** Extension factories to negotiate, in preference order. Default: from `deflate`. */
   readonly extensions?: readonly ExtensionFactory[];
   /** Extra headers for the 101 response. */
   readonly headers?: Readonly<Record<string, string>>;
@@ -104,6 +113,8 @@ function originAllowed(origins: UpgradeOptions['origins'], origin: string | unde
  * ```
  */
 export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
+  // One factory per endpoint: its options are validated once, here.
+  const factories = options.extensions ?? defaultExtensions(options.deflate);
   return (request, socket, head) => {
     socket.on('error', ignore);
     const check = validateRequest({
@@ -129,7 +140,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
       let extensions: Extension[] = [];
       let extensionsHeader: string | undefined;
       try {
-        const negotiated = negotiateExtensions(check.extensions, options.extensions ?? []);
+        const negotiated = negotiateExtensions(check.extensions, factories);
         extensions = negotiated.extensions;
         extensionsHeader = negotiated.header;
       } catch (error) {

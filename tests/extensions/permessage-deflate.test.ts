@@ -10,6 +10,8 @@ import { WebSocketError } from '../../src/protocol/errors.js';
 import { parseExtensions, serializeExtensions } from '../../src/protocol/headers.js';
 import { negotiateExtensions, validateResponse } from '../../src/protocol/handshake.js';
 import type { Extension } from '../../src/protocol/extension.js';
+import { EchoWebSocket } from '../../src/websocket.js';
+import { client, serverWith, within } from '../helpers/loopback.js';
 
 /** The agreed settings of a negotiated extension, for compact assertions. */
 function settings(extension: Extension) {
@@ -230,7 +232,7 @@ const badOptions: [string, DeflateOptions][] = [
   ['threshold -1', { threshold: -1 }],
   ['threshold NaN', { threshold: Number.NaN }],
   ['concurrency 0', { concurrency: 0 }],
-  ['idleTimeout 0', { idleTimeout: 0 }],
+  ['contextIdleTimeout 0', { contextIdleTimeout: 0 }],
 ];
 
 for (const [title, options] of badOptions) {
@@ -240,3 +242,29 @@ for (const [title, options] of badOptions) {
     t.is(error?.side, 'local');
   });
 }
+
+// ─── end to end ─────────────────────────────────────────────────────────────
+
+test('a ws4ts client and server negotiate permessage-deflate over loopback and echo through it', async (t) => {
+  const { url, accepted } = await serverWith(t, { handler: EchoWebSocket, extensions: [permessageDeflate({ serverMaxWindowBits: 12 })] });
+  const ws = await client(t, url, { extensions: [permessageDeflate({ threshold: 0 })] });
+  t.is(ws.extensions, 'permessage-deflate; server_max_window_bits=12');
+  t.is((await accepted.next()).extensions, 'permessage-deflate; server_max_window_bits=12');
+  const messages = ['tiny', 'compress me '.repeat(500), new Uint8Array(200_000).fill(42)];
+  for (const message of messages) ws.send(message);
+  for (const message of messages) {
+    const reply = await within(ws.receive(), 5000, 'echo');
+    if (typeof message === 'string') t.deepEqual(reply, { type: 'text', data: message });
+    else t.true(reply.type === 'binary' && Buffer.from(reply.data).equals(Buffer.from(message)));
+  }
+  t.is((await within(ws.close(), 5000, 'close')).code, 1000);
+});
+
+test('a server without permessage-deflate leaves the client uncompressed', async (t) => {
+  const { url } = await serverWith(t, { handler: EchoWebSocket });
+  const ws = await client(t, url, { extensions: [permessageDeflate({ threshold: 0 })] });
+  t.is(ws.extensions, '');
+  ws.send('plain '.repeat(300));
+  t.deepEqual(await within(ws.receive(), 5000, 'echo'), { type: 'text', data: 'plain '.repeat(300) });
+  await ws.close();
+});

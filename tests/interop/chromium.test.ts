@@ -90,6 +90,8 @@ run('Chromium echoes text, binary, empty and 1 MiB messages through our server a
   for (let i = 0; i < 1 << 20; i++) sum = (sum + (i & 0xff)) % 65521;
   t.deepEqual(r.received, [{ text: 'héllo wörld ✓' }, { bytes: 3, sum: 6 }, { text: '' }, { bytes: 1 << 20, sum }]);
   t.deepEqual(r.close, { code: 1000, reason: 'bye', wasClean: true });
+  // permessage-deflate is on by default: Chromium offered it and we accepted.
+  t.regex((r as unknown as { extensions: string }).extensions, /^permessage-deflate/);
   await page.close();
 });
 
