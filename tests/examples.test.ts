@@ -1,0 +1,187 @@
+/**
+ * Every server example in examples/ runs with plain `node` against the built
+ * package (`npm test` builds dist/ before ava runs) and serves a real `ws`
+ * client on 127.0.0.1:PORT at `/`.
+ *
+ * Adding an example is one line in `EXAMPLES`.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { delay } from './helpers/loopback.js';
+import { wsPeer } from './helpers/ws-peer.js';
+
+interface Example {
+  /** File under examples/. */
+  readonly file: string;
+  /** `echo`: a message comes back; `chat`: a message goes to every client. */
+  readonly check: 'echo' | 'chat';
+  /** Extra environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** SIGTERM closes open WebSockets with 1001 before the process exits 0. */
+  readonly graceful?: boolean;
+  /** node:cluster: the primary prints `worker <pid> listening` and must take its workers down with it. */
+  readonly cluster?: boolean;
+  /** Written by another part of the project: tested once the file exists. */
+  readonly optional?: boolean;
+}
+
+const EXAMPLES: readonly Example[] = [
+  { file: 'attach-http.mjs', check: 'echo', graceful: true },
+  { file: 'standalone.mjs', check: 'echo', graceful: true },
+  { file: 'broadcast.mjs', check: 'chat', graceful: true },
+  { file: 'cluster.mjs', check: 'echo', graceful: true, cluster: true, env: { WORKERS: '2' } },
+  { file: 'express.mjs', check: 'echo', optional: true },
+  { file: 'fastify.mjs', check: 'echo', optional: true },
+  { file: 'handler-hooks.mjs', check: 'echo' },
+  { file: 'handler-loop.mjs', check: 'echo' },
+  { file: 'handler-observable.mjs', check: 'echo' },
+];
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Whether something accepts TCP connections on `port`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Resolve once something accepts TCP connections on `port`. */
+async function waitForListener(port: number, child: ChildProcess, output: () => string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`example exited early: ${output()}`);
+    if (await accepts(port)) return;
+    if (Date.now() > deadline) throw new Error(`example not listening on ${port} within ${ms} ms: ${output()}`);
+    await delay(50);
+  }
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Start `examples/<file>` with PORT set; killed on teardown whatever happens. */
+async function run(t: ExecutionContext, example: Example, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [`examples/${example.file}`], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), ...example.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Cluster workers, should the primary have been killed before them.
+    for (const match of output.matchAll(/worker (\d+) listening/g)) {
+      try {
+        process.kill(Number(match[1]), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  await waitForListener(port, child, () => output);
+  return { child, output: () => output };
+}
+
+for (const example of EXAMPLES) {
+  const path = `${root}examples/${example.file}`;
+  if (example.optional && !existsSync(path)) continue;
+  test(`examples/${example.file} serves a ws client (${example.check})`, async (t) => {
+    t.timeout(30_000);
+    t.true(existsSync(`${root}dist/index.js`), 'dist/ is built (npm test runs the build first)');
+    const port = await freePort();
+    const { child, output } = await run(t, example, port);
+    const url = `ws://127.0.0.1:${port}/`;
+    if (example.cluster) {
+      // The port accepts once the first worker listens; wait for all of them.
+      const deadline = Date.now() + 15_000;
+      while (!/with \d+ workers/.test(output()) && Date.now() < deadline) await delay(50);
+    }
+    const a = await wsPeer(t, url);
+    if (example.check === 'echo') {
+      a.ws.send('hello example');
+      t.is(await a.messages.next(5000), 'hello example');
+      a.ws.send(Buffer.from([0, 1, 2, 255]));
+      t.deepEqual(await a.messages.next(5000), Buffer.from([0, 1, 2, 255]));
+    } else {
+      const b = await wsPeer(t, url);
+      await delay(50); // both joined on the server
+      a.ws.send('hello room');
+      t.is(await a.messages.next(5000), 'hello room');
+      t.is(await b.messages.next(5000), 'hello room');
+      b.ws.send('hi back');
+      t.is(await a.messages.next(5000), 'hi back');
+      t.is(await b.messages.next(5000), 'hi back');
+    }
+    if (example.cluster) {
+      // More connections, spread over the workers by the primary.
+      for (let i = 0; i < 4; i++) {
+        const peer = await wsPeer(t, url);
+        peer.ws.send(`n${i}`);
+        t.is(await peer.messages.next(5000), `n${i}`);
+      }
+    }
+    const workers = [...output().matchAll(/worker (\d+) listening/g)].map((match) => Number(match[1]));
+    if (example.cluster) t.is(workers.length, 2, output());
+
+    child.kill('SIGTERM');
+    const exit = await Promise.race([exited(child), delay(10_000).then(() => undefined)]);
+    t.truthy(exit, `example did not exit on SIGTERM: ${output()}`);
+    if (example.graceful) {
+      t.is((await a.closed).code, 1001, 'open clients get 1001 on SIGTERM');
+      t.deepEqual(exit, { code: 0, signal: null }, output());
+    }
+    for (const pid of workers) {
+      const deadline = Date.now() + 5000;
+      while (isAlive(pid) && Date.now() < deadline) await delay(50);
+      t.false(isAlive(pid), `worker ${pid} still running after the primary exited`);
+    }
+    // Nothing listens on the port any more.
+    t.false(await accepts(port), 'nothing listens on the port any more');
+  });
+}
+
+test('examples/client.mjs talks to examples/standalone.mjs', async (t) => {
+  t.timeout(30_000);
+  const port = await freePort();
+  await run(t, { file: 'standalone.mjs', check: 'echo' }, port);
+  const client = spawn(process.execPath, ['examples/client.mjs', `ws://127.0.0.1:${port}/`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void client.kill('SIGKILL'));
+  let output = '';
+  client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  client.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = await Promise.race([exited(client), delay(10_000).then(() => undefined)]);
+  t.deepEqual(exit, { code: 0, signal: null }, output);
+  t.regex(output, /received text hello/);
+  t.regex(output, /closed .*1000/);
+});
