@@ -325,10 +325,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
       queue.length = 0;
       this.#queueHead = 0;
     }
-    if (this.#paused && queue.length - this.#queueHead <= (this.#options.highWaterMark ?? 16) >> 1) {
-      this.#paused = false;
-      this.#transport.resume();
-    }
+    if (this.#paused) this.#readPressure();
     return message;
   }
 
@@ -596,7 +593,23 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     } finally {
       this.#dispatching = false;
     }
+    // Messages still being decoded by an extension (zlib) count towards read
+    // backpressure too, or a fast sender could pile up decodes without bound.
+    if (connection.queuedEvents > 0 || this.#paused) this.#readPressure();
     this.flush();
+  }
+
+  /** Pause reading at `highWaterMark` undelivered messages, resume at half. */
+  #readPressure(): void {
+    const queued = this.#connection.queuedEvents + (this.#queue === undefined ? 0 : this.#queue.length - this.#queueHead);
+    const mark = this.#options.highWaterMark ?? 16;
+    if (!this.#paused && queued >= mark) {
+      this.#paused = true;
+      this.#transport.pause();
+    } else if (this.#paused && queued <= mark >> 1) {
+      this.#paused = false;
+      this.#transport.resume();
+    }
   }
 
   /** @internal TransportSink */

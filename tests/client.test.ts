@@ -88,7 +88,8 @@ const invalidAnswers: Record<string, (key: string) => string> = {
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
   'no Sec-WebSocket-Accept': () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
   'a subprotocol that was not offered': (key) => switching(key, 'Sec-WebSocket-Protocol: other\r\n'),
-  'an extension that was not offered': (key) => switching(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
+  // The client offers permessage-deflate by default, so the unoffered one is another extension.
+  'an extension that was not offered': (key) => switching(key, 'Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n'),
   'an Upgrade header other than websocket': (key) =>
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept(key)}\r\n\r\n`,
 };

@@ -232,7 +232,7 @@ test('hooks run in order: opened, receivedMessage, closed with the peer code and
 
 test('EchoWebSocket echoes, and request/response/remoteAddress describe the connection', async (t) => {
   const { url, accepted } = await serverWith(t, echo);
-  const ws = await client(t, `${url}/?x=1`, { headers: { 'X-Test': 'yes' } });
+  const ws = await client(t, `${url}/?x=1`, { headers: { 'X-Test': 'yes' }, deflate: false });
   const server = await accepted.next();
   t.true(server instanceof EchoWebSocket);
   t.is(server.request?.url, '/?x=1');
@@ -477,7 +477,8 @@ test.serial('a consumer that does not pull pauses the socket: the server queue s
       super.receivedMessage(message);
     }
   }
-  const { url, accepted, sockets } = await serverWith(t, { handler: Counting, highWaterMark: 8 });
+  // Incompressible-size messages: permessage-deflate off, so the sender's buffer shows the backpressure.
+  const { url, accepted, sockets } = await serverWith(t, { handler: Counting, highWaterMark: 8, deflate: false });
   const ws = await client(t, url);
   const server = await accepted.next();
   const count = 400; // 400 × 64 KiB = 25 MiB

@@ -261,7 +261,7 @@ test('a ws4ts client and server negotiate permessage-deflate over loopback and e
 });
 
 test('a server without permessage-deflate leaves the client uncompressed', async (t) => {
-  const { url } = await serverWith(t, { handler: EchoWebSocket });
+  const { url } = await serverWith(t, { handler: EchoWebSocket, deflate: false });
   const ws = await client(t, url, { extensions: [permessageDeflate({ threshold: 0 })] });
   t.is(ws.extensions, '');
   ws.send('plain '.repeat(300));
