@@ -67,7 +67,8 @@ test('a queued task starts when the running one releases asynchronously', async 
   };
   pool.run(task('a'));
   pool.run(task('b'));
-  await new Promise((resolve) => setTimeout(resolve, 40));
+  // Wait for the events themselves, not a fixed time: CI machines are loaded.
+  for (let waited = 0; order.length < 4 && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
   t.deepEqual(order, ['start a', 'end a', 'start b', 'end b']);
   t.is(pool.active, 0);
 });
