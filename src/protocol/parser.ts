@@ -109,6 +109,16 @@ export class FrameParser {
    * sink that unmasks in place mutates it (as ws does with socket buffers).
    */
   push(chunk: Uint8Array): void {
+    try {
+      this.#push(chunk);
+    } catch (error) {
+      // A violation found by the sink (fragmentation, UTF-8, size) fails the parser too.
+      this.#state = FAILED;
+      throw error;
+    }
+  }
+
+  #push(chunk: Uint8Array): void {
     const length = chunk.length;
     let pos = 0;
     while (pos < length) {
@@ -235,7 +245,8 @@ export class FrameParser {
       }
       length = high * 0x100000000 + low;
     }
-    if (length > this.#maxPayload) {
+    // Control frames are bounded by 125 bytes above; the limit is for data.
+    if (length > this.#maxPayload && opcode < 8) {
       this.#fail();
       throw protocolError('WS_ERR_PAYLOAD_TOO_BIG', `frame payload of ${length} bytes exceeds the limit of ${this.#maxPayload}`, 1009);
     }

@@ -353,8 +353,8 @@ function buildScript(
     frames.push({ opcode: 0x8, fin: true, rsv: 0, payload });
     const code = close.empty ? 1005 : close.code;
     events.push({ type: 'close', code, reason: close.empty ? '' : close.reason });
-    // §5.5.1: the code is echoed; no code is answered with an empty close frame.
-    replies.push({ opcode: 0x8, fin: true, rsv: 0, payload: close.empty ? new Uint8Array(0) : Uint8Array.of(code >> 8, code & 0xff) });
+    // §5.5.1: the code and reason are echoed; no code is answered with an empty close frame.
+    replies.push({ opcode: 0x8, fin: true, rsv: 0, payload });
     // Anything after the close frame is ignored, even garbage.
     for (const junk of trailing) frames.push({ opcode: 0x2, fin: true, rsv: 0, payload: junk });
   }

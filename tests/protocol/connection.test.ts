@@ -120,22 +120,22 @@ test('RFC 6455 §7.1.2: a server-initiated close handshake goes OPEN → CLOSING
   t.true(s.closeExpected);
   t.false(s.shouldCloseTransport, 'the server waits for the echo before closing the transport');
   deliver(s, c);
-  // §5.5.1: the client echoes the code and is done; it waits for the server to close TCP (§7.1.1).
+  // §5.5.1: the client echoes code and reason and is done; it waits for the server to close TCP (§7.1.1).
   t.deepEqual(events(c), [{ type: 'close', code: 1001, reason: 'going away' }]);
   t.is(c.readyState, ReadyState.CLOSED);
   t.true(c.closeExpected);
   t.false(c.shouldCloseTransport);
-  t.deepEqual(sentFrames(c), [{ opcode: 8, fin: true, rsv: 0, payload: '03 e9' }]);
+  t.deepEqual(sentFrames(c), [{ opcode: 8, fin: true, rsv: 0, payload: toHex(closePayload(1001, 'going away')) }]);
   // Deliver the echo (sentFrames drained it; send it again as the client would have).
-  s.receive(fromClient(8, closePayload(1001)));
-  t.deepEqual(events(s), [{ type: 'close', code: 1001, reason: '' }]);
+  s.receive(fromClient(8, closePayload(1001, 'going away')));
+  t.deepEqual(events(s), [{ type: 'close', code: 1001, reason: 'going away' }]);
   t.is(s.readyState, ReadyState.CLOSED);
   t.true(s.shouldCloseTransport, 'the server closes the transport once the handshake is complete');
-  t.deepEqual(s.closeOutcome(), { code: 1001, reason: '', wasClean: true });
+  t.deepEqual(s.closeOutcome(), { code: 1001, reason: 'going away', wasClean: true });
   t.deepEqual(c.closeOutcome(), { code: 1001, reason: 'going away', wasClean: true });
 });
 
-test('RFC 6455 §7.1.2: a client-initiated close handshake echoes the code and lets the server close the transport', (t) => {
+test('RFC 6455 §7.1.2: a client-initiated close handshake echoes code and reason and lets the server close the transport', (t) => {
   const s = server();
   const c = client();
   c.close(4000, 'done');
@@ -149,12 +149,12 @@ test('RFC 6455 §7.1.2: a client-initiated close handshake echoes the code and l
   t.true(s.shouldCloseTransport);
   t.true(s.closeExpected);
   const echo = concat(s.bytesToSend());
-  t.is(toHex(echo), '88 02 0f a0', 'the server echoes the code without the reason');
+  t.is(toHex(echo), '88 06 0f a0 64 6f 6e 65', 'the server echoes the code and the reason');
   c.receive(echo);
-  t.deepEqual(events(c), [{ type: 'close', code: 4000, reason: '' }]);
+  t.deepEqual(events(c), [{ type: 'close', code: 4000, reason: 'done' }]);
   t.is(c.readyState, ReadyState.CLOSED);
   t.false(c.shouldCloseTransport, 'the client waits for the server to close the transport');
-  t.deepEqual(c.closeOutcome(), { code: 4000, reason: '', wasClean: true });
+  t.deepEqual(c.closeOutcome(), { code: 4000, reason: 'done', wasClean: true });
   t.deepEqual(s.closeOutcome(), { code: 4000, reason: 'done', wasClean: true });
 });
 
