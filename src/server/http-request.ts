@@ -24,6 +24,7 @@
  * @module
  */
 import { WebSocketError, localError } from '../protocol/errors.js';
+import { TOKEN_CHARS } from '../protocol/headers.js';
 
 /** Size limits of a request head, each checked as soon as it is exceeded (431). */
 export interface RequestHeadLimits {
@@ -81,9 +82,7 @@ for (let b = 0x80; b < 0x100; b++) CLASS[b] = VALUE;
 CLASS[0x20] = VALUE;
 CLASS[0x09] = VALUE;
 CLASS[0x23] &= ~TARGET;
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  CLASS[c.charCodeAt(0)] |= TCHAR;
-}
+for (let b = 0; b < 256; b++) if (TOKEN_CHARS[b] === 1) CLASS[b] |= TCHAR; // one tchar definition, in protocol/headers.ts
 
 const HT = 0x09;
 const LF = 0x0a;
