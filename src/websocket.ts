@@ -61,6 +61,7 @@ export interface RequestInfo {
   readonly method: string;
   readonly url: string;
   readonly httpVersion: string;
+  /** Header fields by lower-case name (repeated ones joined with ", ", `set-cookie` as an array, as node:http does). */
   readonly headers: HttpHeaders;
 }
 

@@ -115,6 +115,10 @@ interface QueuedOutput {
 }
 
 const EMPTY = new Uint8Array(0);
+// Sentinels: never pushed to (see #pushEvent, #writable, #enqueue).
+const NO_EVENTS: (ConnectionEvent | Pending)[] = [];
+const NO_BYTES: Uint8Array[] = [];
+const NO_OUTPUT: QueuedOutput[] = [];
 
 /**
  * The sans-I/O connection. See the module description for the protocol.
@@ -137,7 +141,7 @@ export class Connection implements MessageSink {
   readonly role: Role;
   /** The negotiated extensions. */
   readonly extensions: readonly Extension[];
-  readonly #limits: ProtocolLimits;
+  readonly #limits: Readonly<ProtocolLimits>;
   readonly #parser: FrameParser;
   readonly #assembler: MessageAssembler;
   readonly #maskKey: (() => number) | undefined;
@@ -145,12 +149,14 @@ export class Connection implements MessageSink {
   readonly #onAsyncReady: (() => void) | undefined;
 
   #state: ReadyState = ReadyState.OPEN;
-  #events: (ConnectionEvent | Pending)[] = [];
+  // Shared empty lists until used, and again once drained: an idle
+  // connection holds no arrays of its own.
+  #events: (ConnectionEvent | Pending)[] = NO_EVENTS;
   #head = 0;
   #pendingEvents = 0;
-  #out: Uint8Array[] = [];
+  #out: Uint8Array[] = NO_BYTES;
   #outBytes = 0;
-  #queue: QueuedOutput[] = []; // non-empty only while an outgoing transform is unfinished
+  #queue: QueuedOutput[] = NO_OUTPUT; // non-empty only while an outgoing transform is unfinished
   #fragmenting = false; // a fragmented message is being sent
   #closeSent: { code: number; reason: string } | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
@@ -161,10 +167,13 @@ export class Connection implements MessageSink {
   constructor(options: ConnectionOptions) {
     this.role = options.role;
     this.extensions = options.extensions ?? [];
-    this.#limits = {
-      maxPayload: options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
-      maxFragments: options.maxFragments ?? DEFAULT_LIMITS.maxFragments,
-    };
+    const maxPayload = options.maxPayload ?? DEFAULT_LIMITS.maxPayload;
+    const maxFragments = options.maxFragments ?? DEFAULT_LIMITS.maxFragments;
+    // Connections on the defaults share one frozen limits object.
+    this.#limits =
+      maxPayload === DEFAULT_LIMITS.maxPayload && maxFragments === DEFAULT_LIMITS.maxFragments
+        ? DEFAULT_LIMITS
+        : { maxPayload, maxFragments };
     let rsvAllowed = 0;
     for (const extension of this.extensions) rsvAllowed |= extension.rsvMask;
     this.#assembler = new MessageAssembler(this.#limits, this);
@@ -221,12 +230,17 @@ export class Connection implements MessageSink {
       this.#pendingEvents--;
     }
     if (head + 1 === events.length) {
-      events.length = 0;
+      this.#events = NO_EVENTS;
       this.#head = 0;
     } else {
       this.#head = head + 1;
     }
     return event;
+  }
+
+  #pushEvent(event: ConnectionEvent | Pending): void {
+    if (this.#events === NO_EVENTS) this.#events = [event];
+    else this.#events.push(event);
   }
 
   /** Events queued (including ones behind an unfinished transform): for read backpressure. */
@@ -237,16 +251,16 @@ export class Connection implements MessageSink {
   /** @internal MessageSink: a complete data message from the assembler. */
   onMessage(opcode: number, data: Uint8Array, rsv: number): void {
     if (rsv === 0 || this.extensions.length === 0) {
-      this.#events.push(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
+      this.#pushEvent(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
       return;
     }
     const decoded = this.#decode(data, rsv);
     if (!(decoded instanceof Promise)) {
-      this.#events.push(this.#decodedMessage(opcode, decoded));
+      this.#pushEvent(this.#decodedMessage(opcode, decoded));
       return;
     }
     const slot = new Pending();
-    this.#events.push(slot);
+    this.#pushEvent(slot);
     this.#pendingEvents++;
     decoded.then(
       (bytes) => {
@@ -310,11 +324,11 @@ export class Connection implements MessageSink {
   /** @internal MessageSink: a complete control frame from the assembler. */
   onControl(opcode: number, payload: Uint8Array): void {
     if (opcode === 9) {
-      this.#events.push({ type: 'ping', data: payload });
+      this.#pushEvent({ type: 'ping', data: payload });
       // §5.5.2: answer with a pong carrying the same payload, unless closing.
       if (this.#autoPong && this.#state === ReadyState.OPEN) this.#control(10, payload);
     } else if (opcode === 10) {
-      this.#events.push({ type: 'pong', data: payload });
+      this.#pushEvent({ type: 'pong', data: payload });
     } else {
       this.#receiveClose(payload);
     }
@@ -332,7 +346,7 @@ export class Connection implements MessageSink {
     }
     this.#state = ReadyState.CLOSED;
     if (this.role === 'server') this.#shouldClose = true;
-    this.#events.push({ type: 'close', code, reason });
+    this.#pushEvent({ type: 'close', code, reason });
   }
 
   /** Fail the connection (§7.1.7): queue a close frame with the error's code, stop parsing. */
@@ -351,7 +365,7 @@ export class Connection implements MessageSink {
       this.#sendClose(error.closeCode, closeReasonFor(error));
     }
     this.#shouldClose = true;
-    this.#events.push({ type: 'error', error });
+    this.#pushEvent({ type: 'error', error });
   }
 
   // ─── sending ────────────────────────────────────────────────────────────
@@ -360,9 +374,13 @@ export class Connection implements MessageSink {
   bytesToSend(): Uint8Array[] {
     const out = this.#out;
     if (out.length === 0) return out;
-    this.#out = [];
+    this.#out = NO_BYTES;
     this.#outBytes = 0;
     return out;
+  }
+
+  #writable(): Uint8Array[] {
+    return this.#out === NO_BYTES ? (this.#out = []) : this.#out;
   }
 
   /** Bytes waiting in {@link bytesToSend} (not counting unfinished transforms). */
@@ -413,8 +431,8 @@ export class Connection implements MessageSink {
     const text = typeof data === 'string';
     if (this.extensions.length === 0) {
       this.#outBytes += text
-        ? encodeTextFrame(this.#out, 0x81, data, this.#maskKey?.())
-        : encodeBinaryFrame(this.#out, 0x82, data, this.#maskKey?.());
+        ? encodeTextFrame(this.#writable(), 0x81, data, this.#maskKey?.())
+        : encodeBinaryFrame(this.#writable(), 0x82, data, this.#maskKey?.());
       return;
     }
     this.#sendTransformed(text ? 1 : 2, text ? encodeText(data) : data);
@@ -508,7 +526,7 @@ export class Connection implements MessageSink {
 
   /** Control frames may overtake messages still being transformed. */
   #control(opcode: number, payload: Uint8Array): void {
-    this.#outBytes += encodeBinaryFrame(this.#out, 0x80 | opcode, payload, this.#maskKey?.());
+    this.#outBytes += encodeBinaryFrame(this.#writable(), 0x80 | opcode, payload, this.#maskKey?.());
   }
 
   #sendTransformed(opcode: number, data: Uint8Array): void {
@@ -524,6 +542,7 @@ export class Connection implements MessageSink {
       return;
     }
     const item: QueuedOutput = { ready: false, bytes: [] };
+    if (this.#queue === NO_OUTPUT) this.#queue = [];
     this.#queue.push(item);
     result.then(
       (r) => {
@@ -545,12 +564,12 @@ export class Connection implements MessageSink {
   #enqueue(item: QueuedOutput): void {
     if (this.#queue.length === 0) {
       for (const bytes of item.bytes) {
-        this.#out.push(bytes);
+        this.#writable().push(bytes);
         this.#outBytes += bytes.length;
       }
       item.after?.();
     } else {
-      this.#queue.push(item);
+      this.#queue.push(item); // non-empty, so not the sentinel
     }
   }
 
@@ -559,7 +578,7 @@ export class Connection implements MessageSink {
     while (queue.length > 0 && queue[0]!.ready) {
       const item = queue.shift()!;
       for (const bytes of item.bytes) {
-        this.#out.push(bytes);
+        this.#writable().push(bytes);
         this.#outBytes += bytes.length;
       }
       item.after?.();

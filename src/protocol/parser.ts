@@ -70,7 +70,7 @@ export class FrameParser {
 
   #state = HEADER;
   // A header split across chunks collects here (at most 2 + 8 + 4 bytes).
-  #spill = new Uint8Array(14);
+  #spill: Uint8Array | undefined; // allocated the first time a header is split
   #spillLength = 0;
   // The frame being read.
   #remaining = 0;
@@ -161,7 +161,7 @@ export class FrameParser {
   }
 
   #spillHeader(chunk: Uint8Array, pos: number): number {
-    const spill = this.#spill;
+    const spill = (this.#spill ??= new Uint8Array(14));
     let filled = this.#spillLength;
     // First the two fixed bytes, which tell the full header length.
     while (filled < 2 && pos < chunk.length) spill[filled++] = chunk[pos++]!;

@@ -115,6 +115,8 @@ function originAllowed(origins: UpgradeOptions['origins'], origin: string | unde
 export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
   // One factory per endpoint: its options are validated once, here.
   const factories = options.extensions ?? defaultExtensions(options.deflate);
+  // Connection options, built once: every connection shares this object.
+  const wsOptions: WebSocketOptions = { pingInterval: 20_000, ...options };
   return (request, socket, head) => {
     socket.on('error', ignore);
     const check = validateRequest({
@@ -155,6 +157,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         }),
       );
       socket.off('error', ignore);
+      // The headers object only (what node:http built anyway), not the whole request.
       const info: RequestInfo = {
         method: request.method ?? 'GET',
         url: request.url ?? '/',
@@ -169,7 +172,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         extensionsHeader,
         request: info,
         head: head.length > 0 ? head : undefined,
-        options: { pingInterval: 20_000, ...options },
+        options: wsOptions,
       });
       options.manager?.add(ws);
       options.onConnection?.(ws);
