@@ -47,9 +47,13 @@ export interface WebSocketOptions extends Partial<ProtocolLimits> {
   closeTimeout?: number;
   /**
    * Messages buffered for a `for await` / `receive()` consumer before reading
-   * pauses (read backpressure). Default 16.
+   * pauses (read backpressure); reading resumes at half. Default 64: enough
+   * that a chunk of small pipelined messages never pauses the socket (a
+   * pause/resume pair costs two system calls), bounded in bytes below.
    */
   highWaterMark?: number;
+  /** Bytes of buffered messages at which reading pauses too. Default 4 MiB. */
+  highWaterMarkBytes?: number;
   /** Write-buffer bytes above which `drain()` waits. Default 1 MiB. */
   writeHighWaterMark?: number;
   /** Answer pings automatically. Default true. */
@@ -180,6 +184,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   // Lazily created: an idle connection holds none of these.
   #queue: Message[] | undefined;
   #queueHead = 0;
+  #queuedBytes = 0;
   #waiters: Waiter[] | undefined;
   #subscribers: Set<Subscriber<Message>> | undefined;
   #messages$: Observable<Message> | undefined;
@@ -234,10 +239,8 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     }
     const queue = (this.#queue ??= []);
     queue.push(message);
-    if (queue.length - this.#queueHead >= (this.#options.highWaterMark ?? 16) && !this.#paused) {
-      this.#paused = true;
-      this.#transport.pause();
-    }
+    this.#queuedBytes += message.data.length;
+    if (!this.#paused) this.#readPressure();
   }
 
   /** Called for every pong received, with its payload. */
@@ -322,6 +325,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     const queue = this.#queue;
     if (queue === undefined || this.#queueHead >= queue.length) return undefined;
     const message = queue[this.#queueHead++]!;
+    this.#queuedBytes -= message.data.length;
     if (this.#queueHead === queue.length) {
       queue.length = 0;
       this.#queueHead = 0;
@@ -600,14 +604,16 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     this.flush();
   }
 
-  /** Pause reading at `highWaterMark` undelivered messages, resume at half. */
+  /** Pause reading at `highWaterMark` undelivered messages (or bytes), resume at half. */
   #readPressure(): void {
     const queued = this.#connection.queuedEvents + (this.#queue === undefined ? 0 : this.#queue.length - this.#queueHead);
-    const mark = this.#options.highWaterMark ?? 16;
-    if (!this.#paused && queued >= mark) {
+    const mark = this.#options.highWaterMark ?? 64;
+    const bytes = this.#queuedBytes;
+    const byteMark = this.#options.highWaterMarkBytes ?? 4 * 1024 * 1024;
+    if (!this.#paused && (queued >= mark || bytes >= byteMark)) {
       this.#paused = true;
       this.#transport.pause();
-    } else if (this.#paused && queued <= mark >> 1) {
+    } else if (this.#paused && queued <= mark >> 1 && bytes <= byteMark >> 1) {
       this.#paused = false;
       this.#transport.resume();
     }
