@@ -4,7 +4,9 @@
  * (over IPC) before and after the load generator opens N connections (200
  * handshakes in flight at a time), and the difference is divided by N. The
  * raw node:net server is the bare-socket baseline: what any Node server pays
- * for a TCP connection before WebSocket state.
+ * for a TCP connection. `http-upgrade` is node:http accepting the upgrade and
+ * then holding the bare socket: ws and ws4ts both accept through node:http,
+ * so what a library adds per connection is its figure minus that one.
  *
  * @module
  */
@@ -38,6 +40,7 @@ const TARGETS = [
   { name: 'ws4ts', script: 'bench/servers/ws4ts-server.ts', env: {} },
   { name: 'ws-js', script: 'bench/servers/ws-echo.ts', env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } },
   { name: 'ws-native', script: 'bench/servers/ws-echo.ts', env: { WS_NO_BUFFER_UTIL: '', WS_NO_UTF_8_VALIDATE: '' } },
+  { name: 'http-upgrade', script: 'bench/servers/http-upgrade.ts', env: {} },
   { name: 'raw-tcp', script: 'bench/servers/raw-echo.ts', env: {} },
 ] as const;
 

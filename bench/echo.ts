@@ -145,8 +145,8 @@ export function cellLabel(result: EchoCellResult): string {
 /** Run the echo matrix; servers are started here and stopped at the end. */
 export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
   const rounds = options.rounds ?? (options.quick ? 2 : 3);
-  const warmupMs = options.warmupMs ?? (options.quick ? 150 : 250);
-  const durationMs = options.durationMs ?? (options.quick ? 300 : 500);
+  const warmupMs = options.warmupMs ?? (options.quick ? 150 : 200);
+  const durationMs = options.durationMs ?? (options.quick ? 300 : 400);
   const targets = echoTargets().filter((t) => options.only === undefined || options.only.includes(t.name));
   const servers: Child[] = [];
   try {

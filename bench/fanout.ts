@@ -5,7 +5,10 @@
  * is armed to expect `clients × count` messages, the server is told over
  * IPC to make `count` broadcasts (each in its own macrotask, as if each were
  * triggered by an event), and the time runs from arming until the last copy
- * has arrived.
+ * has arrived. The server's CPU time per delivered message is read from
+ * /proc as well: with 1,000 sockets each receiving one small frame per
+ * broadcast, one load-generator process may well set the pace (its CPU use is
+ * reported), and then CPU per message is what tells the servers apart.
  *
  * Targets: ws4ts with the plain loop `for (const ws of clients) ws.send(data)`
  * and, where the API exists, `prepareMessage` + `sendPrepared` and
@@ -17,6 +20,7 @@
  */
 import { compiled, startChild, type Child } from './lib/procs.js';
 import { median } from './lib/stats.js';
+import { processCpuSeconds } from './lib/cpu.js';
 
 interface FanoutTarget {
   readonly name: string;
@@ -29,6 +33,10 @@ export interface FanoutTargetResult {
   readonly target: string;
   /** Messages delivered (received by the clients) per second. */
   readonly messagesPerSecond: number;
+  /** Server CPU time per delivered message, in microseconds (NaN without /proc). */
+  readonly cpuMicrosPerMessage: number;
+  /** The load generator's CPU use while waiting (near 100%: it, not the server, set the pace). */
+  readonly loadgenCpu: number;
   readonly samples: readonly number[];
   readonly error?: string;
 }
@@ -41,6 +49,8 @@ export interface FanoutResult {
   readonly targets: readonly FanoutTargetResult[];
   /** Medians of per-round ratios, e.g. `ws4ts-loop/ws-native`. */
   readonly ratios: Readonly<Record<string, number>>;
+  /** Medians of per-round ratios of server CPU per message, peer ÷ ws4ts (above 1: ws4ts spends less). */
+  readonly cpuRatios: Readonly<Record<string, number>>;
 }
 
 /** Options of {@link runFanout}. */
@@ -79,7 +89,7 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult[]>
   const servers = new Map<string, Child>();
   const results: FanoutResult[] = [];
   try {
-    servers.set('ws4ts', await startChild({ name: 'ws4ts', script: compiled('bench/servers/ws4ts-server.ts'), ...cpu }));
+    servers.set('ws4ts', await startChild({ name: 'ws4ts', script: compiled('bench/servers/ws4ts-server.ts'), args: ['--manager'], ...cpu }));
     const wsEcho = compiled('bench/servers/ws-echo.ts');
     servers.set('ws-js', await startChild({ name: 'ws-js', script: wsEcho, env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' }, ...cpu }));
     servers.set('ws-native', await startChild({ name: 'ws-native', script: wsEcho, env: { WS_NO_BUFFER_UTIL: '', WS_NO_UTF_8_VALIDATE: '' }, ...cpu }));
@@ -91,6 +101,8 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult[]>
     }
     for (const size of sizes) {
       const samples = TARGETS.map(() => [] as number[]);
+      const cpuSamples = TARGETS.map(() => [] as number[]);
+      const loadSamples = TARGETS.map(() => [] as number[]);
       const errors: (string | undefined)[] = TARGETS.map(() => undefined);
       for (let round = -1; round < rounds; round++) {
         for (let k = 0; k < TARGETS.length; k++) {
@@ -100,12 +112,21 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult[]>
           const server = servers.get(target.server)!;
           try {
             const expect = clients * broadcasts;
+            const cpu0 = processCpuSeconds(server.process.pid);
+            const load0 = processCpuSeconds(options.loadgen.process.pid);
+            const wall0 = performance.now();
             await options.loadgen.ipc.request('arm', { tag: target.server, expect });
             await server.ipc.request('broadcast', { mode: target.mode, size, count: broadcasts });
-            const done = await options.loadgen.ipc.request<{ seconds: number; received: number; dropped: number }>('wait', { tag: target.server, timeoutMs: 60_000 });
+            const done = await options.loadgen.ipc.request<{ seconds: number; received: number; dropped: number }>('wait', { tag: target.server, timeoutMs: 30_000 });
             if (Number.isNaN(done.seconds)) throw new Error(`timed out (${done.dropped} connections dropped)`);
+            const cpu = processCpuSeconds(server.process.pid) - cpu0;
+            const load = (processCpuSeconds(options.loadgen.process.pid) - load0) / ((performance.now() - wall0) / 1000);
             // Round -1 is the warm-up.
-            if (round >= 0) samples[index]!.push(expect / done.seconds);
+            if (round >= 0) {
+              samples[index]!.push(expect / done.seconds);
+              cpuSamples[index]!.push((cpu * 1e6) / expect);
+              loadSamples[index]!.push(load);
+            }
           } catch (error) {
             errors[index] = (error as Error).message.split('\n')[0];
             options.log(`  fan-out ${target.name}: ${errors[index]}`);
@@ -119,13 +140,23 @@ export async function runFanout(options: FanoutOptions): Promise<FanoutResult[]>
         const n = Math.min(samples[i]!.length, samples[j]!.length);
         if (n > 0) ratios[`${a}/${b}`] = median(Array.from({ length: n }, (_, r) => samples[i]![r]! / samples[j]![r]!));
       }
+      const cpuRatios: Record<string, number> = {};
+      for (const [a, b] of RATIOS) {
+        const i = TARGETS.findIndex((t) => t.name === a);
+        const j = TARGETS.findIndex((t) => t.name === b);
+        const n = Math.min(cpuSamples[i]!.length, cpuSamples[j]!.length);
+        if (n > 0) cpuRatios[`${a}/${b}`] = median(Array.from({ length: n }, (_, r) => cpuSamples[j]![r]! / cpuSamples[i]![r]!));
+      }
       const result: FanoutResult = {
         size,
         clients,
         broadcasts,
+        cpuRatios,
         targets: TARGETS.map((t, i) => ({
           target: t.name,
           messagesPerSecond: median(samples[i]!),
+          cpuMicrosPerMessage: median(cpuSamples[i]!),
+          loadgenCpu: median(loadSamples[i]!),
           samples: samples[i]!,
           ...(errors[i] !== undefined ? { error: errors[i] } : {}),
         })),

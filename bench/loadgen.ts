@@ -15,12 +15,13 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serveIpc } from './lib/ipc.js';
-import { FrameCounter, openMany } from './lib/ws-client.js';
+import { processCpuSeconds } from './lib/cpu.js';
+import { FrameCounter, openMany, pongFrame } from './lib/ws-client.js';
 import { makePayload, messageStream } from './lib/frames.js';
+import { percentile } from './lib/stats.js';
 
 /** Arguments of the `echo` command. */
 export interface EchoJob {
@@ -55,20 +56,7 @@ export interface EchoResult {
   readonly loadgenCpu: number;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc; NaN where unavailable. */
-function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // Fields after the command name (which may hold spaces) start at the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
-}
-// USER_HZ: 100 on every Linux architecture Node runs on.
-const CLOCK_TICKS = 100;
+
 
 const MAX_LATENCIES = 4_000_000;
 
@@ -103,7 +91,7 @@ async function echo(job: EchoJob): Promise<EchoResult> {
   };
 
   const sockets = upgraded.map(({ socket, rest }) => {
-    const counter = new FrameCounter();
+    const counter = new FrameCounter((payload) => socket.write(pongFrame(payload)));
     let sentAt = 0;
     const onData = (chunk: Buffer) => {
       const k = counter.push(chunk);
@@ -147,8 +135,8 @@ async function echo(job: EchoJob): Promise<EchoResult> {
   let p99 = Number.NaN;
   if (latencies !== undefined && latencyCount > 0) {
     const sorted = latencies.subarray(0, latencyCount).sort();
-    p50 = sorted[Math.min(latencyCount - 1, Math.ceil(0.5 * latencyCount) - 1)]! * 1000;
-    p99 = sorted[Math.min(latencyCount - 1, Math.ceil(0.99 * latencyCount) - 1)]! * 1000;
+    p50 = percentile(sorted, 50) * 1000;
+    p99 = percentile(sorted, 99) * 1000;
   }
   return {
     messages: counted,
@@ -194,7 +182,8 @@ async function open(job: OpenJob): Promise<{ seconds: number }> {
   const seconds = (performance.now() - started) / 1000;
   const group: Group = { sockets: [], received: 0, target: Number.POSITIVE_INFINITY, armedAt: 0, done: undefined, resolve: undefined, dropped: 0 };
   for (const { socket, rest } of upgraded) {
-    const counter = new FrameCounter();
+    // Answer keepalive pings: an idle group may outlive a server's ping interval.
+    const counter = new FrameCounter((payload) => socket.write(pongFrame(payload)));
     const onData = (chunk: Buffer) => {
       group.received += counter.push(chunk);
       if (group.received >= group.target && group.resolve !== undefined) {
@@ -205,7 +194,15 @@ async function open(job: OpenJob): Promise<{ seconds: number }> {
     };
     socket.on('data', onData);
     socket.on('error', () => {});
-    socket.on('close', () => group.dropped++);
+    socket.on('close', () => {
+      group.dropped++;
+      // Fail fast: the armed count can no longer be reached.
+      if (group.resolve !== undefined && groups.get(job.tag) === group) {
+        const resolve = group.resolve;
+        group.resolve = undefined;
+        resolve(Number.NaN);
+      }
+    });
     if (rest.length > 0) onData(rest);
     group.sockets.push(socket);
   }
@@ -225,7 +222,7 @@ function arm(args: { tag: string; expect: number }): { armed: number } {
 async function wait(args: { tag: string; timeoutMs?: number }): Promise<{ seconds: number; received: number; dropped: number }> {
   const group = groups.get(args.tag);
   if (group?.done === undefined) throw new Error(`group ${args.tag} is not armed`);
-  const timeout = sleep(args.timeoutMs ?? 60_000).then(() => Number.NaN);
+  const timeout = sleep(args.timeoutMs ?? 30_000, undefined, { ref: false }).then(() => Number.NaN);
   const seconds = await Promise.race([group.done, timeout]);
   return { seconds, received: group.received, dropped: group.dropped };
 }

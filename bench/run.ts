@@ -11,15 +11,18 @@
  * Writes bench/RESULTS.md and bench/ratios.svg (quick mode writes to
  * .bench-tmp/ unless `--out` is given, so a quick run never replaces the
  * full results). Flags: `--quick`, `--only parse,echo,fanout,capacity,micro`,
- * `--out FILE.md`, `--chart FILE.svg`.
+ * `--out FILE.md`, `--chart FILE.svg`, `--from FILE.json` (measure nothing:
+ * render the report and chart again from a run's saved results, kept in
+ * .bench-tmp/results.json).
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { canPin, compiled, ROOT, startChild, transpile, type Child } from './lib/procs.js';
+import { canPin, cleanTranspiled, compiled, ROOT, startChild, transpile, type Child } from './lib/procs.js';
 import { runEcho } from './echo.js';
 import { runFanout } from './fanout.js';
 import { runCapacity } from './capacity.js';
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     chart: { type: 'string' },
+    from: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -44,6 +48,7 @@ const out = values.out ?? (quick ? join(ROOT, '.bench-tmp', 'RESULTS-quick.md') 
 const chartPath = values.chart ?? join(dirname(out), quick && values.out === undefined ? 'ratios-quick.svg' : 'ratios.svg');
 const log = (line: string) => console.log(line);
 const started = performance.now();
+const loadAtStart = loadavg()[0]!;
 const pinned = canPin();
 const serverCpu = pinned ? 0 : undefined;
 const notes: string[] = [];
@@ -105,8 +110,30 @@ async function microSection(): Promise<string | undefined> {
   return result.stdout;
 }
 
+async function writeReport(results: BenchResults): Promise<void> {
+  let chartRef: string | undefined;
+  const libs = await loadChartLibraries();
+  const points = ratioPoints(results);
+  if (libs === undefined) {
+    notes.push('Chart skipped: the dev dependencies `vega` and `vega-lite` are not installed.');
+  } else if (points.length > 0) {
+    const svg = await renderRatioChart(points, `ws4ts ÷ peers — ${results.date.slice(0, 10)}, Node ${process.version}`, libs);
+    writeFileSync(chartPath, svg);
+    chartRef = relative(dirname(out), chartPath) || basename(chartPath);
+  }
+  writeFileSync(out, renderResults(results, chartRef));
+  log(`\nwrote ${relative(ROOT, out)}${chartRef ? ` and ${relative(ROOT, chartPath)}` : ''}`);
+}
+
 async function main(): Promise<void> {
   mkdirSync(join(ROOT, '.bench-tmp'), { recursive: true });
+  if (values.from !== undefined) {
+    // JSON turned NaN (not measured) into null: turn it back.
+    const saved = JSON.parse(readFileSync(values.from, 'utf8'), (_key, value: unknown) => (value === null ? Number.NaN : value)) as BenchResults;
+    notes.push(...saved.notes);
+    await writeReport({ ...saved, notes });
+    return;
+  }
   log(`ws4ts benchmarks (${quick ? 'quick' : 'full'}), Node ${process.version}; ${pinned ? 'servers on CPU 0, load generator on CPU 1' : 'no CPU pinning'}`);
   await transpile();
   const results: { -readonly [K in keyof BenchResults]: BenchResults[K] } = {
@@ -146,20 +173,20 @@ async function main(): Promise<void> {
     if (micro !== undefined) results.micro = micro;
   }
   results.seconds = (performance.now() - started) / 1000;
+  results.load = [loadAtStart, loadavg()[0]!];
+  if (loadAtStart > 1) {
+    notes.push(
+      `Other work was running on this ${cpus().length}-CPU machine (load average ${loadAtStart.toFixed(1)} at start, ${results.load[1].toFixed(1)} at the end): absolute figures are depressed and noisy; ratios, taken from interleaved rounds, suffer less.`,
+    );
+  }
 
   writeFileSync(join(ROOT, '.bench-tmp', quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2));
-  let chartRef: string | undefined;
-  const libs = await loadChartLibraries();
-  const points = ratioPoints(results);
-  if (libs === undefined) {
-    notes.push('Chart skipped: the dev dependencies `vega` and `vega-lite` are not installed.');
-  } else if (points.length > 0) {
-    const svg = await renderRatioChart(points, `ws4ts ÷ peers — ${results.date.slice(0, 10)}, Node ${process.version}`, libs);
-    writeFileSync(chartPath, svg);
-    chartRef = relative(dirname(out), chartPath) || basename(chartPath);
-  }
-  writeFileSync(out, renderResults(results, chartRef));
-  log(`\nwrote ${relative(ROOT, out)}${chartRef ? ` and ${relative(ROOT, chartPath)}` : ''} in ${Math.round(results.seconds)} s`);
+  await writeReport(results);
+  log(`done in ${Math.round(results.seconds)} s`);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  cleanTranspiled();
+}

@@ -12,8 +12,36 @@ import { IpcClient } from './ipc.js';
 
 /** The repository root. */
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
-/** Where the benchmark's transpiled JavaScript goes (git-ignored). */
-export const OUT = join(ROOT, '.bench-tmp', 'js');
+/**
+ * Where this process's transpiled JavaScript goes (git-ignored): one folder
+ * per run, so two runs at once (say a quick run beside a full one) never
+ * delete each other's servers.
+ */
+export const OUT = join(ROOT, '.bench-tmp', `js-${process.pid}`);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove this run's transpiled files (and those of runs that died without cleaning up). */
+export function cleanTranspiled(): void {
+  const dir = join(ROOT, '.bench-tmp');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^js-(\d+)$/.exec(name);
+    if (match && (Number(match[1]) === process.pid || !alive(Number(match[1])))) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -30,7 +58,7 @@ function walk(dir: string): string[] {
  */
 export async function transpile(): Promise<string> {
   const { build } = await import('esbuild');
-  rmSync(OUT, { recursive: true, force: true });
+  cleanTranspiled();
   const entries = [...walk(join(ROOT, 'src')), ...walk(join(ROOT, 'bench', 'servers')), ...walk(join(ROOT, 'bench', 'lib')), join(ROOT, 'bench', 'loadgen.ts')];
   await build({
     entryPoints: entries,
@@ -139,7 +167,7 @@ export function startChild(spec: ChildSpec, timeoutMs = 20_000): Promise<Child> 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(new Error(`${spec.name} exited (${code ?? signal}) before starting: ${stderr}`));
+      reject(new Error(`${spec.name} exited (${code ?? signal}) before starting: ${stderr.trim().split('\n').filter((l) => /error/i.test(l)).slice(0, 2).join(' / ') || stderr.slice(-300)}`));
     });
   });
 }

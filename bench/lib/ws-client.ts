@@ -30,8 +30,19 @@ export class FrameCounter {
   #spillLength = 0;
   #skip = 0; // payload bytes of the current frame still to skip
   #counts = false; // the current frame is a data frame with FIN
+  #ping: Uint8Array | undefined; // payload of a ping being read, when pings are answered
+  #pingLength = 0;
+  #onPing: ((payload: Uint8Array) => void) | undefined;
   /** Data bytes (payload) seen in counted frames. */
   payloadBytes = 0;
+
+  /**
+   * @param onPing - called with the payload of every ping, so the caller can
+   *   answer it (servers with keepalive drop peers that never pong).
+   */
+  constructor(onPing?: (payload: Uint8Array) => void) {
+    this.#onPing = onPing;
+  }
 
   /** Consume `chunk`; returns how many data messages completed in it. */
   push(chunk: Uint8Array): number {
@@ -41,9 +52,16 @@ export class FrameCounter {
     while (pos < length) {
       if (this.#skip > 0) {
         const take = Math.min(this.#skip, length - pos);
+        if (this.#ping !== undefined) {
+          this.#ping.set(chunk.subarray(pos, pos + take), this.#pingLength);
+          this.#pingLength += take;
+        }
         this.#skip -= take;
         pos += take;
-        if (this.#skip === 0 && this.#counts) done++;
+        if (this.#skip === 0) {
+          if (this.#counts) done++;
+          else if (this.#ping !== undefined) this.#endPing();
+        }
         continue;
       }
       // Header: fast path when it lies whole inside the chunk.
@@ -73,14 +91,35 @@ export class FrameCounter {
       const opcode = b0 & 0x0f;
       this.#counts = (b0 & 0x80) !== 0 && opcode < 8;
       if (opcode < 8) this.payloadBytes += len;
+      if (opcode === 9 && this.#onPing !== undefined) {
+        this.#ping = new Uint8Array(len);
+        this.#pingLength = 0;
+      }
       if (len === 0) {
         if (this.#counts) done++;
+        else if (this.#ping !== undefined) this.#endPing();
       } else {
         this.#skip = len;
       }
     }
     return done;
   }
+
+  #endPing(): void {
+    const payload = this.#ping!;
+    this.#ping = undefined;
+    this.#onPing!(payload);
+  }
+}
+
+/** A masked pong frame carrying `payload` (at most 125 bytes), as a client must send it. */
+export function pongFrame(payload: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(6 + payload.length);
+  out[0] = 0x8a;
+  out[1] = 0x80 | payload.length;
+  out.writeUInt32LE(0x5a17c0de, 2);
+  for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i]! ^ out[2 + (i & 3)]!;
+  return out;
 }
 
 function headerSize(b1: number): number {

@@ -6,6 +6,7 @@
  * @module
  */
 import { setImmediate as tick } from 'node:timers/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { serveIpc } from '../lib/ipc.js';
 
 /** What a server tells its control channel about itself. */
@@ -55,6 +56,11 @@ export function startControl(control: ServerControl, port: number): void {
       return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, gc, connections: control.connections() };
     },
     connections: () => control.connections(),
+    // For scripts/heap-summary.mjs: where the per-connection heap goes.
+    snapshot: async (args: { path: string }) => {
+      await collect();
+      return writeHeapSnapshot(args.path);
+    },
     broadcast: async (args: BroadcastArgs) => {
       const send = control.broadcasts?.[args.mode];
       if (send === undefined) throw new Error(`broadcast mode ${args.mode} not supported`);
@@ -66,6 +72,8 @@ export function startControl(control: ServerControl, port: number): void {
       return control.connections();
     },
   });
+  // Exit normally on SIGTERM so that `--cpu-prof` writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
   process.send?.({ type: 'listening', port });
   console.log(`listening on port ${port}`);
 }

@@ -7,7 +7,7 @@
  * Broadcast modes:
  * - `loop`: `for (const ws of clients) ws.send(data)`, the plain loop a user writes;
  * - `prepared`: frame once with `prepareMessage`, then `sendPrepared` per connection;
- * - `manager`: `WebSocketManager.broadcast(data)`.
+ * - `manager`: `WebSocketManager.broadcast(data)` (started with `--manager`).
  * The last two are looked up at run time, so this file keeps working while
  * those APIs settle; a mode whose API is missing is reported as unsupported.
  *
@@ -39,7 +39,8 @@ type SendPreparedLike = (prepared: unknown) => void;
 
 const api = ws4ts as unknown as Record<string, unknown>;
 const Manager = api['WebSocketManager'] as (new () => ManagerLike) | undefined;
-const manager = typeof Manager === 'function' ? new Manager() : undefined;
+// Only with --manager: the capacity benchmark measures a connection without a manager's bookkeeping.
+const manager = process.argv.includes('--manager') && typeof Manager === 'function' ? new Manager() : undefined;
 const prepare = api['prepareMessage'] as PrepareLike | undefined;
 
 const server = createServer((_request, response) => {

@@ -1,0 +1,71 @@
+import test from 'ava';
+import { cpuLine, ratioPoints, renderResults, type BenchResults } from '../../bench/report.js';
+import { loadChartLibraries, ratioChartSpec, renderRatioChart } from '../../bench/chart.js';
+
+const sample: BenchResults = {
+  date: '2026-01-01T00:00:00.000Z',
+  quick: true,
+  seconds: 12,
+  pinned: false,
+  notes: ['a note'],
+  parse: [
+    {
+      case: { name: 'binary 16 B', kind: 'binary', size: 16, fragment: 0 },
+      targets: [
+        { target: 'ours', mbps: 100, framesPerSecond: 6e6, messagesPerSecond: 6e6, samples: [100] },
+        { target: 'ws-js', mbps: 40, framesPerSecond: 2.5e6, messagesPerSecond: 2.5e6, samples: [40] },
+        { target: 'ws-native', mbps: 45, framesPerSecond: 2.8e6, messagesPerSecond: 2.8e6, samples: [45] },
+      ],
+      vsWsJs: 2.5,
+      vsWsNative: 2.2,
+      vsWsJsBuffer: Number.NaN,
+      vsWsNativeBuffer: Number.NaN,
+    },
+  ],
+  echo: [
+    {
+      cell: { size: 32, connections: 50, window: 32 },
+      window: 32,
+      targets: ['ws4ts-hooks', 'ws-native', 'raw-tcp'].map((target, i) => ({
+        target,
+        messagesPerSecond: 1e6 / (i + 1),
+        mbps: 32,
+        p50: Number.NaN,
+        p99: Number.NaN,
+        dropped: 0,
+        serverCpu: 1,
+        loadgenCpu: 0.5,
+        samples: [1e6 / (i + 1)],
+      })),
+      ratios: { 'ws4ts-hooks/ws-native': 2, 'ws4ts-hooks/raw-tcp': 3 },
+    },
+  ],
+};
+
+test('the report has the environment, the targets and every section measured', (t) => {
+  const md = renderResults(sample, 'ratios.svg');
+  for (const part of ['# ws4ts benchmarks', process.version, cpuLine(), '## Targets (issue 5)', '## Parser', '## Echo over loopback', '![ws4ts ÷ peers](ratios.svg)', '- a note']) {
+    t.true(md.includes(part), part);
+  }
+  t.true(md.includes('| binary 16 B |'));
+  t.true(md.includes('| 32 B, 50 conn, window 32 |'));
+  t.false(md.includes('## Fan-out'));
+});
+
+test('the chart has one panel per section and skips ratios that were not measured', (t) => {
+  const points = ratioPoints(sample);
+  const spec = ratioChartSpec(points, 'title') as { vconcat: unknown[]; data: { values: unknown[] } };
+  t.is(spec.vconcat.length, 2);
+  t.is(spec.data.values.length, points.filter((p) => Number.isFinite(p.ratio)).length);
+});
+
+test('the chart renders to SVG when vega and vega-lite are installed', async (t) => {
+  const libs = await loadChartLibraries();
+  if (libs === undefined) {
+    t.log('vega / vega-lite not installed: rendering not checked');
+    t.pass();
+    return;
+  }
+  const svg = await renderRatioChart(ratioPoints(sample), 'title', libs);
+  t.true(svg.startsWith('<svg'));
+});
