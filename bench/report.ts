@@ -27,6 +27,8 @@ export interface BenchResults {
   readonly capacity?: readonly CapacityResult[];
   /** bench/micro.ts's own output, verbatim. */
   readonly micro?: string;
+  /** bench/deflate-echo.ts and bench/deflate-memory.ts output, verbatim. */
+  readonly deflate?: string;
   /** Sections that failed or were skipped, with the reason. */
   readonly notes: readonly string[];
 }
@@ -331,6 +333,9 @@ export function renderResults(r: BenchResults, chartFile: string | undefined): s
   if (r.echo?.length) parts.push('', echoSection(r.echo));
   if (r.fanout?.length) parts.push('', fanoutSection(r.fanout));
   if (r.capacity?.length) parts.push('', capacitySection(r.capacity));
+  if (r.deflate !== undefined) {
+    parts.push('', '## permessage-deflate (bench/deflate-echo.ts, bench/deflate-memory.ts)', '', 'Targets (issue 7): deflate echo throughput ≥ 1.0× ws with deflate; memory per idle deflate connection ≤ 0.5× ws.', '', '```', r.deflate.trimEnd(), '```');
+  }
   if (r.micro !== undefined) parts.push('', '## Micro (bench/micro.ts)', '', '```', r.micro.trimEnd(), '```');
   if (r.notes.length > 0) parts.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   return `${parts.join('\n')}\n`;

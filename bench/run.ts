@@ -6,11 +6,14 @@
  * 2. echo over loopback (bench/echo.ts);
  * 3. fan-out to 1,000 clients (bench/fanout.ts);
  * 4. capacity: 10,000 idle connections (bench/capacity.ts);
- * 5. micro (bench/micro.ts, run as a child, its output quoted).
+ * 5. micro (bench/micro.ts, run as a child, its output quoted);
+ * 6. permessage-deflate: echo throughput and server CPU per message vs ws with
+ *    deflate (bench/deflate-echo.ts), memory per connection with deflate on
+ *    (bench/deflate-memory.ts), both as children, their output quoted.
  *
  * Writes bench/RESULTS.md and bench/ratios.svg (quick mode writes to
  * .bench-tmp/ unless `--out` is given, so a quick run never replaces the
- * full results). Flags: `--quick`, `--only parse,echo,fanout,capacity,micro`,
+ * full results). Flags: `--quick`, `--only parse,echo,fanout,capacity,micro,deflate`,
  * `--out FILE.md`, `--chart FILE.svg`, `--from FILE.json` (measure nothing:
  * render the report and chart again from a run's saved results, kept in
  * .bench-tmp/results.json).
@@ -30,7 +33,7 @@ import { loadChartLibraries, renderRatioChart } from './chart.js';
 import { ratioPoints, renderResults, type BenchResults } from './report.js';
 import type { CaseResult } from './parse.js';
 
-const SECTIONS = ['parse', 'echo', 'fanout', 'capacity', 'micro'] as const;
+const SECTIONS = ['parse', 'echo', 'fanout', 'capacity', 'micro', 'deflate'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -110,6 +113,23 @@ async function microSection(): Promise<string | undefined> {
   return result.stdout;
 }
 
+/** The two deflate benchmarks, run as children; their tables quoted verbatim. */
+async function deflateSection(): Promise<string | undefined> {
+  log('\n── permessage-deflate ──');
+  const parts: string[] = [];
+  const runs: [string, string[]][] = [
+    ['deflate-echo.ts', quick ? ['--seconds', '0.5'] : ['--seconds', '1.5']],
+    ['deflate-memory.ts', quick ? ['--n', '300'] : ['--n', '1500']],
+  ];
+  for (const [file, extra] of runs) {
+    const [command, args] = pinnedCommand(serverCpu, [process.execPath, '--import', 'tsx', join(ROOT, 'bench', file), ...extra]);
+    const result = await runCommand(command, args, quick ? 90_000 : 240_000);
+    if (result.code !== 0) notes.push(`bench/${file} failed (exit ${result.code}): ${result.stderr.slice(-300).trim()}`);
+    if (result.stdout) parts.push(`$ node bench/${file} ${extra.join(' ')}`, result.stdout.trimEnd(), '');
+  }
+  return parts.length > 0 ? parts.join('\n') : undefined;
+}
+
 async function writeReport(results: BenchResults): Promise<void> {
   let chartRef: string | undefined;
   const libs = await loadChartLibraries();
@@ -167,6 +187,10 @@ async function main(): Promise<void> {
     }
   } finally {
     await loadgen?.stop();
+  }
+  if (only.has('deflate')) {
+    const deflate = await deflateSection();
+    if (deflate !== undefined) results.deflate = deflate;
   }
   if (only.has('micro')) {
     const micro = await microSection();

@@ -34,6 +34,8 @@ export interface MessageSink {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Fragments kept as views before they are copied into one buffer. */
+const MAX_PIECES = 64;
 
 /** Frame sink that assembles messages; see the module description. */
 export class MessageAssembler implements FrameSink {
@@ -53,8 +55,10 @@ export class MessageAssembler implements FrameSink {
   #validate = false; // text and not transformed by an extension
   #validator: Utf8Validator | undefined;
   #view: Uint8Array | undefined; // a single-chunk payload, unmasked in place
-  #buffer: Uint8Array = EMPTY; // otherwise, the payload copied here
-  #size = 0;
+  #buffer: Uint8Array = EMPTY; // otherwise, the payload copied here…
+  #buffered = 0; // …this many bytes of it
+  #pieces: Uint8Array[] | undefined; // fragments not yet copied into #buffer
+  #size = 0; // bytes of the message so far
 
   // A control frame split across chunks.
   #control: Uint8Array | undefined;
@@ -90,6 +94,8 @@ export class MessageAssembler implements FrameSink {
       this.#rsv = rsv;
       this.#fragments = 0;
       this.#size = 0;
+      this.#buffered = 0;
+      if (this.#pieces !== undefined) this.#pieces.length = 0;
       this.#view = undefined;
       this.#validate = opcode === 1 && rsv === 0;
       if (this.#validate && !fin) (this.#validator ??= new Utf8Validator()).reset();
@@ -119,17 +125,45 @@ export class MessageAssembler implements FrameSink {
       this.#received = n;
       return;
     }
-    const offset = this.#size;
-    this.#reserve(offset + n, offset + this.#frameLength - this.#received);
-    const buffer = this.#buffer;
-    if (key !== 0) copyMasked(chunk.subarray(start, end), buffer, offset, key, phase);
-    else buffer.set(chunk.subarray(start, end), offset);
-    this.#size = offset + n;
     this.#received += n;
-    if (this.#validate) {
-      const validator = (this.#validator ??= new Utf8Validator());
-      if (!validator.push(buffer.subarray(offset, offset + n))) throw invalidUtf8();
+    if (this.#fragments === 1 && this.#frameFin) {
+      // One frame split across chunks: its length is known, so copy it into
+      // a buffer of exactly that size, unmasking on the way (one pass).
+      const offset = this.#size;
+      this.#reserve(offset + n, offset + this.#frameLength - (this.#received - n));
+      const buffer = this.#buffer;
+      if (key !== 0) copyMasked(chunk.subarray(start, end), buffer, offset, key, phase);
+      else buffer.set(chunk.subarray(start, end), offset);
+      this.#size = this.#buffered = offset + n;
+      if (this.#validate && !(this.#validator ??= new Utf8Validator()).push(buffer, offset, offset + n)) throw invalidUtf8();
+      return;
     }
+    // A fragmented message: unmask each piece in place and keep the views
+    // (as ws does); they are joined once at the end, or coalesced every
+    // MAX_PIECES pieces so a message in millions of tiny frames holds a
+    // bounded number of views (and of the chunks they pin).
+    const view = chunk.subarray(start, end);
+    if (key !== 0) applyMask(view, key, phase);
+    if (this.#validate && !(this.#validator ??= new Utf8Validator()).push(view)) throw invalidUtf8();
+    const pieces = (this.#pieces ??= []);
+    pieces.push(view);
+    this.#size += n;
+    if (pieces.length >= MAX_PIECES) this.#coalesce();
+  }
+
+  /** Append the pending pieces to the growing buffer. */
+  #coalesce(): void {
+    const pieces = this.#pieces!;
+    this.#reserve(this.#size, this.#size);
+    const buffer = this.#buffer;
+    let offset = this.#buffered;
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i]!;
+      buffer.set(piece, offset);
+      offset += piece.length;
+    }
+    this.#buffered = offset;
+    pieces.length = 0;
   }
 
   onFrameEnd(): void {
@@ -148,11 +182,23 @@ export class MessageAssembler implements FrameSink {
     } else if (this.#size === 0) {
       data = EMPTY;
     } else {
-      data = this.#buffer.subarray(0, this.#size);
+      const pieces = this.#pieces;
+      if (pieces !== undefined && pieces.length > 0) {
+        if (this.#buffered === 0 && pieces.length === 1) {
+          data = pieces[0]!; // one non-empty fragment: its view, no copy
+          pieces.length = 0;
+        } else {
+          this.#coalesce();
+          data = this.#buffer.subarray(0, this.#size);
+        }
+      } else {
+        data = this.#buffer.subarray(0, this.#size);
+      }
       if (this.#validate && !this.#validator!.end()) throw invalidUtf8();
     }
     // Release the buffer: it now belongs to the message.
     this.#buffer = EMPTY;
+    this.#buffered = 0;
     const messageOpcode = this.#opcode;
     this.#opcode = 0;
     this.#size = 0;
@@ -187,7 +233,7 @@ export class MessageAssembler implements FrameSink {
     // a subarray of the written length). Zero-filling cost 62 % of the time
     // of a fragmented 64 KiB message in the parse benchmark.
     const grown: Uint8Array = Buffer.allocUnsafeSlow(capacity);
-    if (this.#size > 0) grown.set(buffer.subarray(0, this.#size));
+    if (this.#buffered > 0) grown.set(buffer.subarray(0, this.#buffered));
     this.#buffer = grown;
   }
 }
