@@ -15,6 +15,7 @@ import type { Message } from '../../src/protocol/message.js';
 import { EchoWebSocket } from '../../src/websocket.js';
 import { client, serverWith, until, within } from '../helpers/loopback.js';
 import { wsPeer } from '../helpers/ws-peer.js';
+import { pattern as patternBytes } from '../protocol/arbitraries.js';
 
 /** Our factory, with counts of compressed messages each way. */
 function counted(factory: ExtensionFactory): { factory: ExtensionFactory; counts: { compressedIn: number; compressedOut: number; disposed: number } } {
@@ -55,15 +56,8 @@ function counted(factory: ExtensionFactory): { factory: ExtensionFactory; counts
 }
 
 function pattern(length: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let x = seed | 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x;
-  }
-  return out;
+  const bytes = patternBytes(length, seed);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 const json = JSON.stringify(Array.from({ length: 80 }, (_, i) => ({ id: i, name: `user ${i % 7}`, tags: ['a', 'b'] })));
