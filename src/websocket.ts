@@ -140,6 +140,33 @@ interface Waiter {
 
 type QueuedSend = { data: string | Uint8Array } | { stream: SendStream; resolve: () => void; reject: (e: Error) => void };
 
+// Bits of WebSocket's #flags.
+const STARTED = 1;
+const CLOSED = 2;
+const DISPATCHING = 4;
+const FLUSH_SCHEDULED = 8;
+const ENDED = 16;
+const PAUSED = 32;
+const STREAMING = 64;
+
+/** The state of a WebSocket that most idle connections never need. */
+class Rare {
+  head: Uint8Array | undefined = undefined;
+  closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  outcome: CloseOutcome | undefined = undefined;
+  error: WebSocketError | undefined = undefined;
+  waiters: Waiter[] | undefined = undefined;
+  subscribers: Set<Subscriber<Message>> | undefined = undefined;
+  messages$: Observable<Message> | undefined = undefined;
+  finished: Promise<CloseOutcome> | undefined = undefined;
+  resolveFinished: ((outcome: CloseOutcome) => void) | undefined = undefined;
+  pings: PendingPing[] | undefined = undefined;
+  pingCounter = 0;
+  drainWaiters: (() => void)[] | undefined = undefined;
+  sendQueue: QueuedSend[] | undefined = undefined;
+  closeListeners: ((ws: WebSocket) => void)[] | undefined = undefined;
+}
+
 const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
 
 /**
@@ -168,34 +195,65 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   readonly #transport: Transport;
   readonly #connection: Connection;
   readonly #options: WebSocketOptions;
-  #head: Uint8Array | undefined;
-  #started = false;
-  #closed = false;
-  #dispatching = false;
-  #flushScheduled = false;
-  #ended = false;
-  #paused = false;
+  // Booleans packed in one number, behind private accessors (on the
+  // prototype, so they cost an idle connection nothing).
+  #flags = 0;
   #lastInput = 0;
-  #keepalivePingAt = 0;
   #tickerKey = 0;
-  #closeTimer: ReturnType<typeof setTimeout> | undefined;
-  #outcome: CloseOutcome | undefined;
-  #error: WebSocketError | undefined;
-  // Lazily created: an idle connection holds none of these.
+  #keepalivePingAt = 0; // a real field: every idle connection pings now and then
+  // The first close listener (a manager's); any others live in #rare.
+  #onClosed: ((ws: WebSocket) => void) | undefined;
+  // The for-await queue.
   #queue: Message[] | undefined;
   #queueHead = 0;
   #queuedBytes = 0;
-  #waiters: Waiter[] | undefined;
-  #subscribers: Set<Subscriber<Message>> | undefined;
-  #messages$: Observable<Message> | undefined;
-  #finished: Promise<CloseOutcome> | undefined;
-  #resolveFinished: ((outcome: CloseOutcome) => void) | undefined;
-  #pings: PendingPing[] | undefined;
-  #pingCounter = 0;
-  #drainWaiters: (() => void)[] | undefined;
-  #streaming = false;
-  #sendQueue: QueuedSend[] | undefined;
-  #closeListeners: ((ws: WebSocket) => void)[] | undefined;
+  // Everything an idle connection usually never uses lives in one object
+  // created on first use (see the accessors below).
+  #rare: Rare | undefined;
+
+  get #started(): boolean { return (this.#flags & STARTED) !== 0; }
+  set #started(on: boolean) { this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED; }
+  get #closed(): boolean { return (this.#flags & CLOSED) !== 0; }
+  set #closed(on: boolean) { this.#flags = on ? this.#flags | CLOSED : this.#flags & ~CLOSED; }
+  get #dispatching(): boolean { return (this.#flags & DISPATCHING) !== 0; }
+  set #dispatching(on: boolean) { this.#flags = on ? this.#flags | DISPATCHING : this.#flags & ~DISPATCHING; }
+  get #flushScheduled(): boolean { return (this.#flags & FLUSH_SCHEDULED) !== 0; }
+  set #flushScheduled(on: boolean) { this.#flags = on ? this.#flags | FLUSH_SCHEDULED : this.#flags & ~FLUSH_SCHEDULED; }
+  get #ended(): boolean { return (this.#flags & ENDED) !== 0; }
+  set #ended(on: boolean) { this.#flags = on ? this.#flags | ENDED : this.#flags & ~ENDED; }
+  get #paused(): boolean { return (this.#flags & PAUSED) !== 0; }
+  set #paused(on: boolean) { this.#flags = on ? this.#flags | PAUSED : this.#flags & ~PAUSED; }
+  get #streaming(): boolean { return (this.#flags & STREAMING) !== 0; }
+  set #streaming(on: boolean) { this.#flags = on ? this.#flags | STREAMING : this.#flags & ~STREAMING; }
+
+  get #head(): Uint8Array | undefined { return this.#rare?.head; }
+  set #head(v: Uint8Array | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).head = v; }
+  get #closeTimer(): ReturnType<typeof setTimeout> | undefined { return this.#rare?.closeTimer; }
+  set #closeTimer(v: ReturnType<typeof setTimeout> | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).closeTimer = v; }
+  get #outcome(): CloseOutcome | undefined { return this.#rare?.outcome; }
+  set #outcome(v: CloseOutcome | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).outcome = v; }
+  get #error(): WebSocketError | undefined { return this.#rare?.error; }
+  set #error(v: WebSocketError | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).error = v; }
+  get #waiters(): Waiter[] | undefined { return this.#rare?.waiters; }
+  set #waiters(v: Waiter[] | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).waiters = v; }
+  get #subscribers(): Set<Subscriber<Message>> | undefined { return this.#rare?.subscribers; }
+  set #subscribers(v: Set<Subscriber<Message>> | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).subscribers = v; }
+  get #messages$(): Observable<Message> | undefined { return this.#rare?.messages$; }
+  set #messages$(v: Observable<Message> | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).messages$ = v; }
+  get #finished(): Promise<CloseOutcome> | undefined { return this.#rare?.finished; }
+  set #finished(v: Promise<CloseOutcome> | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).finished = v; }
+  get #resolveFinished(): ((outcome: CloseOutcome) => void) | undefined { return this.#rare?.resolveFinished; }
+  set #resolveFinished(v: ((outcome: CloseOutcome) => void) | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).resolveFinished = v; }
+  get #pings(): PendingPing[] | undefined { return this.#rare?.pings; }
+  set #pings(v: PendingPing[] | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).pings = v; }
+  get #pingCounter(): number { return this.#rare?.pingCounter ?? 0; }
+  set #pingCounter(v: number) { (this.#rare ??= new Rare()).pingCounter = v; }
+  get #drainWaiters(): (() => void)[] | undefined { return this.#rare?.drainWaiters; }
+  set #drainWaiters(v: (() => void)[] | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).drainWaiters = v; }
+  get #sendQueue(): QueuedSend[] | undefined { return this.#rare?.sendQueue; }
+  set #sendQueue(v: QueuedSend[] | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).sendQueue = v; }
+  get #closeListeners(): ((ws: WebSocket) => void)[] | undefined { return this.#rare?.closeListeners; }
+  set #closeListeners(v: ((ws: WebSocket) => void)[] | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).closeListeners = v; }
 
   constructor(init: WebSocketInit) {
     this.#transport = init.transport;
@@ -423,7 +481,8 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
       listener(this);
       return;
     }
-    (this.#closeListeners ??= []).push(listener);
+    if (this.#onClosed === undefined) this.#onClosed = listener;
+    else (this.#closeListeners ??= []).push(listener);
   }
 
   /** Resolves when `bufferedAmount` is at or below the write high-water mark. */
@@ -653,9 +712,11 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     } catch (error) {
       this.unhandledError(error);
     }
+    const first = this.#onClosed;
+    this.#onClosed = undefined;
     const listeners = this.#closeListeners;
     this.#closeListeners = undefined;
-    for (const listener of listeners ?? []) {
+    for (const listener of first === undefined ? (listeners ?? []) : [first, ...(listeners ?? [])]) {
       try {
         listener(this);
       } catch (error) {
