@@ -70,63 +70,67 @@ const cutArb: fc.Arbitrary<Cut> = fc.oneof(
 );
 
 test('any sequence of messages round-trips both ways for every parameter combination and any byte split', async (t) => {
-  await fc.assert(
-    fc.asyncProperty(comboArb, fc.array(messageArb, { minLength: 1, maxLength: 6 }), fc.constantFrom(0, 16, 1024), cutArb, async (combo, messages, threshold, spec) => {
-      const { client, server } = negotiate({ ...combo, threshold } satisfies DeflateOptions, { threshold });
-      const link = pair(client, server);
-      try {
-        for (const message of messages) {
-          link.client.send(message);
-          link.server.send(message);
+  await t.notThrowsAsync(
+    fc.assert(
+      fc.asyncProperty(comboArb, fc.array(messageArb, { minLength: 1, maxLength: 6 }), fc.constantFrom(0, 16, 1024), cutArb, async (combo, messages, threshold, spec) => {
+        const { client, server } = negotiate({ ...combo, threshold } satisfies DeflateOptions, { threshold });
+        const link = pair(client, server);
+        try {
+          for (const message of messages) {
+            link.client.send(message);
+            link.server.send(message);
+          }
+          await link.run(() => link.serverEvents.length >= messages.length && link.clientEvents.length >= messages.length, spec);
+          if (link.serverEvents.length !== messages.length || link.clientEvents.length !== messages.length) return false;
+          return messages.every((m, i) => sameMessage(link.serverEvents[i], m) && sameMessage(link.clientEvents[i], m));
+        } finally {
+          link.dispose();
         }
-        await link.run(() => link.serverEvents.length >= messages.length && link.clientEvents.length >= messages.length, spec);
-        if (link.serverEvents.length !== messages.length || link.clientEvents.length !== messages.length) return false;
-        return messages.every((m, i) => sameMessage(link.serverEvents[i], m) && sameMessage(link.clientEvents[i], m));
-      } finally {
-        link.dispose();
-      }
-    }),
-    { numRuns: 1000 },
+      }),
+      { numRuns: 1000 },
+    ),
+    'the property holds for every generated case',
   );
-  t.pass();
 });
 
 test('what we send decodes with one continuous zlib stream, as a stream-based peer (ws) reads it', async (t) => {
   // Our own decoder inflates each message on its own; a peer such as ws keeps
   // one inflate stream per connection, so message boundaries must be exact.
-  await fc.assert(
-    fc.asyncProperty(fc.array(messageArb, { maxLength: 8 }), fc.constantFrom(8, 9, 12, 15), fc.boolean(), async (messages, bits, noContextTakeover) => {
-      const sender = codec({ localMaxWindowBits: bits, localNoContextTakeover: noContextTakeover });
-      const peer = createInflateRaw({ windowBits: Math.max(9, bits) });
-      const errors: Error[] = [];
-      peer.on('error', (error) => errors.push(error));
-      try {
-        for (const message of messages) {
-          const bytes = typeof message === 'string' ? Buffer.from(message) : message;
-          const { data, rsv } = (await sender.encode(bytes, 2)) as EncodedMessage;
-          if (rsv !== RSV1) return false;
-          const out: Buffer[] = [];
-          const onData = (chunk: Buffer): number => out.push(chunk);
-          peer.on('data', onData);
-          peer.write(data);
-          peer.write(TRAILER);
-          // A stream that failed never calls back from flush: wait for either.
-          await new Promise<void>((resolve) => {
-            peer.once('error', () => resolve());
-            peer.flush(constants.Z_SYNC_FLUSH, () => resolve());
-          });
-          peer.off('data', onData);
-          if (errors.length > 0 || !Buffer.concat(out).equals(bytes)) return false;
+  await t.notThrowsAsync(
+    fc.assert(
+      fc.asyncProperty(fc.array(messageArb, { maxLength: 8 }), fc.constantFrom(8, 9, 12, 15), fc.boolean(), async (messages, bits, noContextTakeover) => {
+        const sender = codec({ localMaxWindowBits: bits, localNoContextTakeover: noContextTakeover });
+        const peer = createInflateRaw({ windowBits: Math.max(9, bits) });
+        const errors: Error[] = [];
+        peer.on('error', (error) => errors.push(error));
+        try {
+          for (const message of messages) {
+            const bytes = typeof message === 'string' ? Buffer.from(message) : message;
+            const { data, rsv } = (await sender.encode(bytes, 2)) as EncodedMessage;
+            if (rsv !== RSV1) return false;
+            const out: Buffer[] = [];
+            const onData = (chunk: Buffer): number => out.push(chunk);
+            peer.on('data', onData);
+            peer.write(data);
+            peer.write(TRAILER);
+            // A stream that failed never calls back from flush: wait for either.
+            await new Promise<void>((resolve) => {
+              peer.once('error', () => resolve());
+              peer.flush(constants.Z_SYNC_FLUSH, () => resolve());
+            });
+            peer.off('data', onData);
+            if (errors.length > 0 || !Buffer.concat(out).equals(bytes)) return false;
+          }
+          return true;
+        } finally {
+          peer.destroy();
+          sender.dispose();
         }
-        return true;
-      } finally {
-        peer.destroy();
-        sender.dispose();
-      }
-    }),
-    { numRuns: 300 },
+      }),
+      { numRuns: 300 },
+    ),
+    'the property holds for every generated case',
   );
-  t.pass();
 });
 
 // ─── the wire format ────────────────────────────────────────────────────────

@@ -134,7 +134,7 @@ for (const variant of variants) {
     peer.ws.close(1000);
     t.is((await within(peer.closed, 5000, 'close')).code, 1000);
     await until(() => counts.disposed === 1, 5000, 'the extension disposed on close');
-    t.pass();
+    t.is(counts.disposed, 1);
   });
 
   test(`ws4ts client → ws server: messages round-trip compressed ${variant.name}`, async (t) => {

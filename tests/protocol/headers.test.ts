@@ -293,18 +293,19 @@ test('parseTokenList returns the tokens of any list built with OWS and empty ele
 const HEADER_NOISE = `${TCHARS.slice(0, 20)} \t,;="\\\r\u00e9`;
 
 test('the header scanners throw only WebSocketError on arbitrary input', (t) => {
-  fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom(...HEADER_NOISE), maxLength: 30 }), (s) => {
-      for (const parse of [parseExtensions, parseTokenList, parseUpgradeList] as const) {
-        try {
-          parse(s);
-        } catch (error) {
-          if (!(error instanceof WebSocketError) || error.code !== 'WS_ERR_HANDSHAKE') return false;
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...HEADER_NOISE), maxLength: 30 }), (s) => {
+        for (const parse of [parseExtensions, parseTokenList, parseUpgradeList] as const) {
+          try {
+            parse(s);
+          } catch (error) {
+            if (!(error instanceof WebSocketError) || error.code !== 'WS_ERR_HANDSHAKE') return false;
+          }
         }
-      }
-      return true;
-    }),
-    { numRuns: 1000 },
+        return true;
+      }),
+      { numRuns: 1000 },
+    ),
   );
-  t.pass();
 });

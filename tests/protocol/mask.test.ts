@@ -102,84 +102,89 @@ test('applyMask equals the byte loop for every length 0..300, alignment 0..7 and
 });
 
 test('applyMask equals the byte loop for random lengths, alignments, phases and keys', (t) => {
-  fc.assert(
-    fc.property(lengthArb, offsetArb, phaseArb, keyArb, fc.integer(), (length, offset, phase, key, seed) => {
-      const data = pattern(length, seed);
-      const { buffer, view } = placed(data, offset);
-      const expected = buffer.slice();
-      expected.set(simpleMask(data, key, phase), offset);
-      applyMask(view, key, phase);
-      return buffer.every((b, i) => b === expected[i]);
-    }),
-    { numRuns: 1000 },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(lengthArb, offsetArb, phaseArb, keyArb, fc.integer(), (length, offset, phase, key, seed) => {
+        const data = pattern(length, seed);
+        const { buffer, view } = placed(data, offset);
+        const expected = buffer.slice();
+        expected.set(simpleMask(data, key, phase), offset);
+        applyMask(view, key, phase);
+        return buffer.every((b, i) => b === expected[i]);
+      }),
+      { numRuns: 1000 },
+    ),
   );
-  t.pass();
 });
 
 test('masking twice is the identity', (t) => {
-  fc.assert(
-    fc.property(lengthArb, offsetArb, phaseArb, keyArb, fc.integer(), (length, offset, phase, key, seed) => {
-      const data = pattern(length, seed);
-      const { view } = placed(data, offset);
-      applyMask(view, key, phase);
-      applyMask(view, key, phase);
-      return view.every((b, i) => b === data[i]);
-    }),
-    { numRuns: 1000 },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(lengthArb, offsetArb, phaseArb, keyArb, fc.integer(), (length, offset, phase, key, seed) => {
+        const data = pattern(length, seed);
+        const { view } = placed(data, offset);
+        applyMask(view, key, phase);
+        applyMask(view, key, phase);
+        return view.every((b, i) => b === data[i]);
+      }),
+      { numRuns: 1000 },
+    ),
   );
-  t.pass();
 });
 
 test('a payload unmasked in pieces, each with its phase, equals one unmasked whole', (t) => {
-  fc.assert(
-    fc.property(
-      lengthArb,
-      keyArb,
-      fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 8 }),
-      (length, key, cuts) => {
-        const data = pattern(length, length);
-        const whole = simpleMask(data, key, 0);
-        const points = [...new Set(cuts.map((c) => c % (length + 1)))].sort((a, b) => a - b);
-        let start = 0;
-        for (const end of [...points, length]) {
-          // The parser's view: a range of the chunk, phase = payload offset.
-          applyMaskRange(data, start, end, key, start);
-          start = end;
-        }
-        return data.every((b, i) => b === whole[i]);
-      },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        lengthArb,
+        keyArb,
+        fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 8 }),
+        (length, key, cuts) => {
+          const data = pattern(length, length);
+          const whole = simpleMask(data, key, 0);
+          const points = [...new Set(cuts.map((c) => c % (length + 1)))].sort((a, b) => a - b);
+          let start = 0;
+          for (const end of [...points, length]) {
+            // The parser's view: a range of the chunk, phase = payload offset.
+            applyMaskRange(data, start, end, key, start);
+            start = end;
+          }
+          return data.every((b, i) => b === whole[i]);
+        },
+      ),
+      { numRuns: 1000 },
     ),
-    { numRuns: 1000 },
   );
-  t.pass();
 });
 
 test('copyMasked equals the byte loop and leaves the source and the rest of dst alone', (t) => {
-  fc.assert(
-    fc.property(
-      lengthArb,
-      offsetArb,
-      offsetArb,
-      phaseArb,
-      keyArb,
-      fc.integer(),
-      (length, srcOffset, dstOffset, phase, key, seed) => {
-        const data = pattern(length, seed);
-        const { buffer: srcBuffer, view: src } = placed(data, srcOffset);
-        const srcBefore = srcBuffer.slice();
-        const dst = pattern(dstOffset + length + 5, ~seed);
-        const expected = dst.slice();
-        expected.set(simpleMask(data, key, phase), dstOffset);
-        copyMasked(src, dst, dstOffset, key, phase);
-        return dst.every((b, i) => b === expected[i]) && srcBuffer.every((b, i) => b === srcBefore[i]);
-      },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        lengthArb,
+        offsetArb,
+        offsetArb,
+        phaseArb,
+        keyArb,
+        fc.integer(),
+        (length, srcOffset, dstOffset, phase, key, seed) => {
+          const data = pattern(length, seed);
+          const { buffer: srcBuffer, view: src } = placed(data, srcOffset);
+          const srcBefore = srcBuffer.slice();
+          const dst = pattern(dstOffset + length + 5, ~seed);
+          const expected = dst.slice();
+          expected.set(simpleMask(data, key, phase), dstOffset);
+          copyMasked(src, dst, dstOffset, key, phase);
+          return dst.every((b, i) => b === expected[i]) && srcBuffer.every((b, i) => b === srcBefore[i]);
+        },
+      ),
+      { numRuns: 1000 },
     ),
-    { numRuns: 1000 },
   );
-  t.pass();
 });
 
 test('copyMasked equals the byte loop for every length 0..300 and relative alignment', (t) => {
+  const mismatches: string[] = [];
   for (let length = 0; length <= 300; length++) {
     const data = pattern(length, ~length);
     for (let srcOffset = 0; srcOffset < 4; srcOffset++) {
@@ -190,36 +195,34 @@ test('copyMasked equals the byte loop for every length 0..300 and relative align
         copyMasked(placed(data, srcOffset).view, dst, dstOffset, key, phase);
         const expected = new Uint8Array(length + 8);
         expected.set(simpleMask(data, key, phase), dstOffset);
-        if (!dst.every((b, i) => b === expected[i])) {
-          t.fail(`length ${length}, src offset ${srcOffset}, dst offset ${dstOffset}`);
-          return;
-        }
+        if (!dst.every((b, i) => b === expected[i])) mismatches.push(`length ${length}, src offset ${srcOffset}, dst offset ${dstOffset}`);
       }
     }
   }
-  t.pass();
+  t.deepEqual(mismatches, []);
 });
 
 test('copyMasked is correct when source and destination overlap in one buffer', (t) => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 0, max: 40_000 }),
-      fc.integer({ min: 0, max: 64 }),
-      fc.integer({ min: 0, max: 64 }),
-      keyArb,
-      phaseArb,
-      (length, srcOffset, dstOffset, key, phase) => {
-        const buffer = pattern(length + 64, length);
-        const src = buffer.subarray(srcOffset, srcOffset + length);
-        const expected = buffer.slice();
-        expected.set(simpleMask(src, key, phase), dstOffset);
-        copyMasked(src, buffer, dstOffset, key, phase);
-        return buffer.every((b, i) => b === expected[i]);
-      },
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.integer({ min: 0, max: 64 }),
+        fc.integer({ min: 0, max: 64 }),
+        keyArb,
+        phaseArb,
+        (length, srcOffset, dstOffset, key, phase) => {
+          const buffer = pattern(length + 64, length);
+          const src = buffer.subarray(srcOffset, srcOffset + length);
+          const expected = buffer.slice();
+          expected.set(simpleMask(src, key, phase), dstOffset);
+          copyMasked(src, buffer, dstOffset, key, phase);
+          return buffer.every((b, i) => b === expected[i]);
+        },
+      ),
+      { numRuns: 1000 },
     ),
-    { numRuns: 1000 },
   );
-  t.pass();
 });
 
 test('a zero key leaves data untouched and copyMasked copies it verbatim', (t) => {
