@@ -38,21 +38,9 @@ class FrameCollector implements FrameSink {
 
   onFrameEnd(): void {
     const pieces = this.#pieces;
-    const payload = pieces.length === 1 ? pieces[0]! : concat(pieces);
+    const payload = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
     this.frames.push({ opcode: this.#opcode as Opcode, fin: this.#fin, rsv: this.#rsv, payload });
   }
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const piece of pieces) length += piece.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }
 
 /** Pulls chunks from a source and drains a synchronous stage into a batch. */

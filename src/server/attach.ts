@@ -10,14 +10,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
-import { upgradeHandler, type UpgradeListener, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
-import type { Handler } from '../handler.js';
+import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
+import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
-
-/** A route: a handler, or the full acceptor options for that path. */
-export type Route = Handler | UpgradeOptions;
-/** Routes by exact path (`/chat`), or a function choosing a route per request. */
-export type Routes = Readonly<Record<string, Route>> | ((request: UpgradeRequestLike) => Route | undefined);
 
 /** What {@link attach} returns. */
 export interface Attachment {
@@ -27,16 +22,6 @@ export interface Attachment {
   detach(): void;
   /** Stop accepting, close every connection with 1001 and wait until they are gone. */
   shutdown(options?: CloseAllOptions): Promise<void>;
-}
-
-function toOptions(route: Route, defaults: Partial<UpgradeOptions>): UpgradeOptions {
-  return typeof route === 'function' ? { ...defaults, handler: route } : { ...defaults, ...route };
-}
-
-function pathOf(url: string | undefined): string {
-  const raw = url ?? '/';
-  const query = raw.indexOf('?');
-  return query === -1 ? raw : raw.slice(0, query);
 }
 
 /**
@@ -52,25 +37,16 @@ function pathOf(url: string | undefined): string {
 export function attach(server: HttpServer | HttpsServer, routes: Routes, options: Partial<UpgradeOptions> = {}): Attachment {
   const manager = options.manager ?? new WebSocketManager();
   const defaults: Partial<UpgradeOptions> = { ...options, manager };
-  const cache = new Map<Route, UpgradeListener>();
-  const listenerFor = (route: Route): UpgradeListener => {
-    let listener = cache.get(route);
-    if (listener === undefined) {
-      listener = upgradeHandler(toOptions(route, defaults));
-      // Function routes may return a new object per request; only cache stable ones.
-      if (typeof routes !== 'function') cache.set(route, listener);
-    }
-    return listener;
-  };
+  const acceptors = new Acceptors(defaults);
   const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
-    const route = typeof routes === 'function' ? routes(request) : Object.hasOwn(routes, pathOf(request.url)) ? routes[pathOf(request.url)] : undefined;
+    const route = findRoute(routes, request);
     if (route === undefined) {
       socket.on('error', () => {});
       const error = new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 });
       socket.end(error.httpResponse());
       return;
     }
-    listenerFor(route)(request, socket, head);
+    acceptors.for(route)(request, socket, head);
   };
   server.on('upgrade', onUpgrade);
   // When the HTTP server closes, its WebSockets go too (1001). net.Server

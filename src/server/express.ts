@@ -122,13 +122,16 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
     if (route === undefined) throw new TypeError('app.ws(path, ...middlewares, handler) needs a handler');
     const middlewares = handlers as RequestHandler[];
     const routeOptions = typeof route === 'function' ? { handler: route } : route;
+    // One acceptor per route: its options, extension factory and connection
+    // options are built once, not per upgrade.
+    const acceptor = upgradeHandler({ ...defaults, ...routeOptions, manager });
     const accept: RequestHandler = (request) => {
       // Only upgrades get here (onlyUpgrades). Unclaimable means answered
       // (headers out: the response finishes it) or timed out (408 sent).
       const claimed = claimUpgrade(request);
       if (claimed === undefined) return;
       requests.set(request, request);
-      upgradeHandler({ ...defaults, ...routeOptions, manager })(request, claimed.socket, claimed.head);
+      acceptor(request, claimed.socket, claimed.head);
     };
     // Express's typings want a mutable path array; it is only read.
     app.get(path as string, onlyUpgrades, ...middlewares, accept);

@@ -161,6 +161,8 @@ export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fas
     const { httpHandler = defaultHttpHandler ?? upgradeRequired, ...acceptorOptions } = routeDefaults;
     // The declared handler is a ws4ts handler, not a Fastify one (see the RouteShorthandMethod overload).
     const handler = routeOptions.handler as unknown as Handler;
+    // One acceptor per route, built once (not per upgrade).
+    const acceptor = upgradeHandler({ ...defaults, ...acceptorOptions, handler, manager });
     routeOptions.handler = function (this: FastifyInstance, request, reply) {
       const raw: IncomingMessage = request.raw;
       if (!isPendingUpgrade(raw)) return httpHandler.call(this, request, reply);
@@ -169,7 +171,7 @@ export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fas
       const claimed = claimUpgrade(raw);
       if (claimed === undefined) return;
       requests.set(raw, request);
-      upgradeHandler({ ...defaults, ...acceptorOptions, handler, manager })(raw, claimed.socket, claimed.head);
+      acceptor(raw, claimed.socket, claimed.head);
     };
   });
 

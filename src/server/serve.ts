@@ -12,9 +12,9 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import { RequestHeadParser, type ParsedRequest } from './http-request.js';
-import { upgradeHandler, type UpgradeListener, type UpgradeOptions } from './upgrade.js';
+import type { UpgradeOptions } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
-import type { Route, Routes } from './attach.js';
+import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 import type { Handler } from '../handler.js';
 
 /** Options of {@link serve}, each with its default. */
@@ -64,18 +64,6 @@ export interface WebSocketServer {
   close(options?: CloseAllOptions): Promise<void>;
 }
 
-function pathOf(url: string): string {
-  let path = url;
-  // absolute-form: keep only the path.
-  const scheme = path.indexOf('://');
-  if (scheme !== -1) {
-    const slash = path.indexOf('/', scheme + 3);
-    path = slash === -1 ? '/' : path.slice(slash);
-  }
-  const query = path.indexOf('?');
-  return query === -1 ? path : path.slice(0, query);
-}
-
 function isUpgradeRequest(request: ParsedRequest): boolean {
   return request.headers.upgrade !== undefined;
 }
@@ -101,15 +89,7 @@ export function serve(options: ServeOptions): WebSocketServer {
   const { handler, routes, tls, onRequest, ...shared } = options;
   if (handler === undefined && routes === undefined) throw new TypeError('serve() needs a handler or routes');
   const defaults: Partial<UpgradeOptions> = { ...shared, manager };
-  const listeners = new Map<Route, UpgradeListener>();
-  const listenerFor = (route: Route): UpgradeListener => {
-    let listener = listeners.get(route);
-    if (listener === undefined) {
-      listener = upgradeHandler(typeof route === 'function' ? { ...defaults, handler: route } : { ...defaults, ...route });
-      if (typeof routes !== 'function') listeners.set(route, listener);
-    }
-    return listener;
-  };
+  const acceptors = new Acceptors(defaults);
   const limits = {
     ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
     ...(options.maxHeaderCount !== undefined ? { maxHeaderCount: options.maxHeaderCount } : {}),
@@ -133,12 +113,7 @@ export function serve(options: ServeOptions): WebSocketServer {
     else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
   };
 
-  const route = (request: ParsedRequest): Route | undefined => {
-    if (routes === undefined) return handler;
-    if (typeof routes === 'function') return routes(request);
-    const path = pathOf(request.url);
-    return Object.hasOwn(routes, path) ? routes[path] : undefined;
-  };
+  const route = (request: ParsedRequest): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
 
   const onConnection = (socket: Socket): void => {
     sockets.add(socket);
@@ -191,7 +166,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       // The acceptor resumes reading through the WebSocket's transport.
       socket.pause();
       try {
-        listenerFor(chosen)(request, socket, parser.trailing);
+        acceptors.for(chosen)(request, socket, parser.trailing);
       } catch (error) {
         keep(socket);
         failed(socket, 'the upgrade handler', error);

@@ -12,7 +12,8 @@ import { connect as netConnect, createServer as createNetServer, type AddressInf
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { ExecutionContext } from 'ava';
-import { attach, type Routes } from '../../src/server/attach.js';
+import { attach } from '../../src/server/attach.js';
+import type { Routes } from '../../src/server/routes.js';
 import type { UpgradeOptions } from '../../src/server/upgrade.js';
 import type { WebSocket } from '../../src/websocket.js';
 import { connect, type ConnectOptions } from '../../src/client.js';

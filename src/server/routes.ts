@@ -1,0 +1,55 @@
+/**
+ * Routing upgrades to handlers, shared by `attach` and `serve`.
+ *
+ * @module
+ */
+import { upgradeHandler, type UpgradeListener, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
+import type { Handler } from '../handler.js';
+
+/** A route: a handler, or the full acceptor options for that path. */
+export type Route = Handler | UpgradeOptions;
+/** Routes by exact path (`/chat`), or a function choosing a route per request. */
+export type Routes = Readonly<Record<string, Route>> | ((request: UpgradeRequestLike) => Route | undefined);
+
+/** The path of a request target: origin-form or absolute-form, without the query. */
+export function pathOf(url: string | undefined): string {
+  let path = url ?? '/';
+  const scheme = path.indexOf('://');
+  if (scheme !== -1) {
+    const slash = path.indexOf('/', scheme + 3);
+    path = slash === -1 ? '/' : path.slice(slash);
+  }
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+/** The route for `request`, or undefined (answer 404). A routes function may throw. */
+export function findRoute(routes: Routes, request: UpgradeRequestLike): Route | undefined {
+  if (typeof routes === 'function') return routes(request);
+  const path = pathOf(request.url);
+  return Object.hasOwn(routes, path) ? routes[path] : undefined;
+}
+
+/**
+ * One acceptor per route, built on first use and kept as long as the route
+ * object lives (a routes function returning a fresh object each time gets a
+ * fresh acceptor, which the garbage collector reclaims with it).
+ */
+export class Acceptors {
+  readonly #defaults: Partial<UpgradeOptions>;
+  readonly #built = new WeakMap<Route, UpgradeListener>();
+
+  constructor(defaults: Partial<UpgradeOptions>) {
+    this.#defaults = defaults;
+  }
+
+  /** The acceptor for `route`. */
+  for(route: Route): UpgradeListener {
+    let listener = this.#built.get(route);
+    if (listener === undefined) {
+      listener = upgradeHandler(typeof route === 'function' ? { ...this.#defaults, handler: route } : { ...this.#defaults, ...route });
+      this.#built.set(route, listener);
+    }
+    return listener;
+  }
+}
