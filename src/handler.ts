@@ -127,5 +127,5 @@ function subscribeOutput(ws: WebSocket, output: Observable<Outgoing>): void {
     },
   });
   // An output that never completes (a timer, a feed) must stop with its connection.
-  void ws.finished.then(() => subscription.unsubscribe());
+  ws.onceClosed(() => subscription.unsubscribe());
 }

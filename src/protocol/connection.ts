@@ -110,8 +110,6 @@ class Pending {
 interface QueuedOutput {
   ready: boolean;
   bytes: Uint8Array[];
-  /** Runs once the item reaches the front of the queue (close frames change state). */
-  after?: () => void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -562,26 +560,20 @@ export class Connection implements MessageSink {
   }
 
   #enqueue(item: QueuedOutput): void {
-    if (this.#queue.length === 0) {
-      for (const bytes of item.bytes) {
-        this.#writable().push(bytes);
-        this.#outBytes += bytes.length;
-      }
-      item.after?.();
-    } else {
-      this.#queue.push(item); // non-empty, so not the sentinel
-    }
+    if (this.#queue.length === 0) this.#emit(item);
+    else this.#queue.push(item); // non-empty, so not the sentinel
   }
 
   #flushQueue(): void {
     const queue = this.#queue;
-    while (queue.length > 0 && queue[0]!.ready) {
-      const item = queue.shift()!;
-      for (const bytes of item.bytes) {
-        this.#writable().push(bytes);
-        this.#outBytes += bytes.length;
-      }
-      item.after?.();
+    while (queue.length > 0 && queue[0]!.ready) this.#emit(queue.shift()!);
+  }
+
+  #emit(item: QueuedOutput): void {
+    const out = this.#writable();
+    for (const bytes of item.bytes) {
+      out.push(bytes);
+      this.#outBytes += bytes.length;
     }
   }
 }
