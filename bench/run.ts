@@ -26,7 +26,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { canPin, cleanTranspiled, compiled, ROOT, startChild, transpile, type Child } from './lib/procs.js';
-import { runEcho } from './echo.js';
+import { bunSkipped, runEcho } from './echo.js';
 import { runFanout } from './fanout.js';
 import { runCapacity } from './capacity.js';
 import { loadChartLibraries, renderRatioChart } from './chart.js';
@@ -156,6 +156,11 @@ async function main(): Promise<void> {
   }
   log(`ws4ts benchmarks (${quick ? 'quick' : 'full'}), Node ${process.version}; ${pinned ? 'servers on CPU 0, load generator on CPU 1' : 'no CPU pinning'}`);
   await transpile();
+  const noBun = bunSkipped();
+  if (noBun !== undefined) {
+    notes.push(noBun);
+    log(noBun);
+  }
   const results: { -readonly [K in keyof BenchResults]: BenchResults[K] } = {
     date: new Date().toISOString(),
     quick,
