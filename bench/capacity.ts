@@ -12,6 +12,7 @@
  */
 import { bunBinary, compiled, startChild, type Child } from './lib/procs.js';
 import { median } from './lib/stats.js';
+import { processCpuSeconds } from './lib/cpu.js';
 import type { ServerStats } from './servers/control.js';
 
 /** One target's figures. */
@@ -27,6 +28,12 @@ export interface CapacityResult {
   readonly acceptSeconds: number;
   /** Connections accepted and upgraded per second (`connections / acceptSeconds`). */
   readonly acceptRate: number;
+  /**
+   * Connections accepted per second of server CPU time (from /proc; NaN
+   * elsewhere): the rate one core could sustain, whatever paced the load
+   * generator (on a shared machine it often does).
+   */
+  readonly acceptPerCpuSecond: number;
   readonly error?: string;
 }
 
@@ -76,7 +83,9 @@ async function measure(target: CapacityTarget, count: number, options: CapacityO
   });
   try {
     const before = await server.ipc.request<ServerStats>('stats');
+    const cpu0 = processCpuSeconds(server.process.pid);
     const { seconds } = await options.loadgen.ipc.request<{ seconds: number }>('open', { tag: 'capacity', host: '127.0.0.1', port: server.port, count, parallel: 200 }, 120_000);
+    const cpu = processCpuSeconds(server.process.pid) - cpu0;
     for (let i = 0; i < 200 && (await server.ipc.request<number>('connections')) < count; i++) await new Promise((r) => setTimeout(r, 25));
     const after = await server.ipc.request<ServerStats>('stats');
     if (after.connections < count) throw new Error(`server holds ${after.connections} of ${count} connections`);
@@ -87,6 +96,7 @@ async function measure(target: CapacityTarget, count: number, options: CapacityO
       externalPerConnection: (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / count,
       acceptSeconds: seconds,
       acceptRate: count / seconds,
+      acceptPerCpuSecond: count / cpu,
     };
   } finally {
     await options.loadgen.ipc.request('close', { tag: 'capacity' }).catch(() => {});
@@ -123,12 +133,13 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       externalPerConnection: median(list.map((r) => r.externalPerConnection)),
       acceptSeconds: median(list.map((r) => r.acceptSeconds)),
       acceptRate: median(list.map((r) => r.acceptRate)),
+      acceptPerCpuSecond: median(list.map((r) => r.acceptPerCpuSecond)),
       ...(errors[i] !== undefined ? { error: errors[i] } : {}),
     };
   });
   for (const r of results) {
     options.log(
-      `capacity ${r.target.padEnd(10)} ${count} conns: RSS ${(r.rssPerConnection / 1000).toFixed(1)} KB/conn, heap ${(r.heapPerConnection / 1000).toFixed(2)} KB/conn, accept ${r.acceptSeconds.toFixed(2)} s (${Math.round(r.acceptRate)}/s)`,
+      `capacity ${r.target.padEnd(10)} ${count} conns: RSS ${(r.rssPerConnection / 1000).toFixed(1)} KB/conn, heap ${(r.heapPerConnection / 1000).toFixed(2)} KB/conn, accept ${r.acceptSeconds.toFixed(2)} s (${Math.round(r.acceptRate)}/s, ${Math.round(r.acceptPerCpuSecond)} per server CPU second)`,
     );
   }
   return results;

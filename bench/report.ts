@@ -13,6 +13,7 @@ import type { CapacityResult } from './capacity.js';
 import type { RatioPoint } from './chart.js';
 import { markdownTable, ratio, si } from './lib/stats.js';
 import { issue15Section } from './targets.js';
+import { soakSection, type SoakResults } from './soak-report.js';
 
 /** Everything one `npm run bench` measured. */
 export interface BenchResults {
@@ -30,6 +31,8 @@ export interface BenchResults {
   readonly micro?: string;
   /** bench/deflate-echo.ts and bench/deflate-memory.ts output, verbatim. */
   readonly deflate?: string;
+  /** The last soak (bench/soak.json, written by bench/soak.ts: too long for `npm run bench`). */
+  readonly soak?: SoakResults;
   /** Sections that failed or were skipped, with the reason. */
   readonly notes: readonly string[];
 }
@@ -206,6 +209,8 @@ function capacitySection(results: readonly CapacityResult[]): string {
     base && !isBase(r.target) ? kb(r.heapPerConnection - base.heapPerConnection) : '',
     Number.isFinite(r.acceptSeconds) ? `${r.acceptSeconds.toFixed(2)} s (${num(r.connections / r.acceptSeconds)}/s)` : '–',
     ws ? ratio(r.connections / r.acceptSeconds / (ws.connections / ws.acceptSeconds)) : '',
+    Number.isFinite(r.acceptPerCpuSecond) ? `${num(r.acceptPerCpuSecond)}/s` : '–',
+    ws ? ratio(r.acceptPerCpuSecond / ws.acceptPerCpuSecond) : '',
     bare ? ratio(r.rssPerConnection / bare.rssPerConnection) : '',
     r.error ?? '',
   ]);
@@ -217,9 +222,10 @@ function capacitySection(results: readonly CapacityResult[]): string {
     'holding the bare socket — the baseline for ws and ws4ts, which both accept through node:http, so "added" = library −',
     'http-upgrade (ws4ts-serve is `serve()`, its own head parser on node:net; Bun is `Bun.serve`, measured the same way over',
     'its HTTP control endpoint after `Bun.gc(true)`; heap figures of Bun are JavaScriptCore\'s, not comparable). Accept time: the load generator opening and upgrading all N connections, 200 handshakes in flight at a',
-    `time. The descriptor limit is raised to the hard limit (${hardLimit()}) in each child's shell.`,
+    'time; "accepted per server CPU second" divides N by the server\'s CPU time over the same span (/proc), the rate one core',
+    `could sustain whatever paced the load generator. The descriptor limit is raised to the hard limit (${hardLimit()}) in each child's shell.`,
     '',
-    markdownTable(['server', 'connections', 'RSS KB/conn', 'heap KB/conn', 'external KB/conn', 'RSS added', 'heap added', 'time to accept', 'accept rate ÷ ws native', 'RSS ÷ bare socket', 'error'], rows),
+    markdownTable(['server', 'connections', 'RSS KB/conn', 'heap KB/conn', 'external KB/conn', 'RSS added', 'heap added', 'time to accept', 'accept rate ÷ ws native', 'accepted per server CPU second', 'per CPU second ÷ ws native', 'RSS ÷ bare socket', 'error'], rows),
   ].join('\n');
 }
 
@@ -315,7 +321,7 @@ export function ratioPoints(r: BenchResults): RatioPoint[] {
 }
 
 /** The whole RESULTS.md. */
-export function renderResults(r: BenchResults, chartFile: string | undefined): string {
+export function renderResults(r: BenchResults, chartFile: string | undefined, soakChartFile?: string): string {
   const parts = [
     '# ws4ts benchmarks',
     '',
@@ -346,6 +352,7 @@ export function renderResults(r: BenchResults, chartFile: string | undefined): s
   if (r.deflate !== undefined) {
     parts.push('', '## permessage-deflate (bench/deflate-echo.ts, bench/deflate-memory.ts)', '', 'Targets (issue 7): deflate echo throughput ≥ 1.0× ws with deflate; memory per idle deflate connection ≤ 0.5× ws.', '', '```', r.deflate.trimEnd(), '```');
   }
+  if (r.soak !== undefined) parts.push('', soakSection(r.soak, soakChartFile));
   if (r.micro !== undefined) parts.push('', '## Micro (bench/micro.ts)', '', '```', r.micro.trimEnd(), '```');
   if (r.notes.length > 0) parts.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   return `${parts.join('\n')}\n`;

@@ -32,6 +32,7 @@ import { runCapacity } from './capacity.js';
 import { loadChartLibraries, renderRatioChart } from './chart.js';
 import { ratioPoints, renderResults, type BenchResults } from './report.js';
 import type { CaseResult } from './parse.js';
+import type { SoakResults } from './soak-report.js';
 
 const SECTIONS = ['parse', 'echo', 'fanout', 'capacity', 'micro', 'deflate'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -141,7 +142,12 @@ async function writeReport(results: BenchResults): Promise<void> {
     writeFileSync(chartPath, svg);
     chartRef = relative(dirname(out), chartPath) || basename(chartPath);
   }
-  writeFileSync(out, renderResults(results, chartRef));
+  // The soak is run on its own (bench/soak.ts, 10 minutes): its last results are shown here.
+  const soakJson = join(ROOT, 'bench', 'soak.json');
+  const soakSvg = join(ROOT, 'bench', 'soak.svg');
+  const soak = results.soak ?? (existsSync(soakJson) ? (JSON.parse(readFileSync(soakJson, 'utf8')) as SoakResults) : undefined);
+  const soakRef = soak !== undefined && existsSync(soakSvg) ? relative(dirname(out), soakSvg) : undefined;
+  writeFileSync(out, renderResults(soak !== undefined ? { ...results, soak } : results, chartRef, soakRef));
   log(`\nwrote ${relative(ROOT, out)}${chartRef ? ` and ${relative(ROOT, chartPath)}` : ''}`);
 }
 

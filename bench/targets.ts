@@ -74,10 +74,12 @@ function capacityTargets(capacity: readonly CapacityResult[]): TargetRow[] {
   const rows: TargetRow[] = [];
   const best = ours.reduce<CapacityResult | undefined>((b, c) => (b === undefined || c.acceptRate > b.acceptRate ? c : b), undefined);
   const acceptRatio = best && ws ? best.acceptRate / ws.acceptRate : Number.NaN;
+  const cpuBest = ours.reduce((b, c) => Math.max(b, c.acceptPerCpuSecond ?? Number.NaN), Number.NaN);
+  const cpuRatio = ws ? cpuBest / (ws.acceptPerCpuSecond ?? Number.NaN) : Number.NaN;
   rows.push(
     row(
       'accept + upgrade rate ≥ 2× ws',
-      `${ours.map((c) => `${c.target} ${Math.round(c.acceptRate)}/s`).join(', ')}; ws ${Math.round(ws?.acceptRate ?? Number.NaN)}/s; best ÷ ws ${ratio(acceptRatio)}`,
+      `${ours.map((c) => `${c.target} ${Math.round(c.acceptRate)}/s`).join(', ')}; ws ${Math.round(ws?.acceptRate ?? Number.NaN)}/s; best ÷ ws ${ratio(acceptRatio)} (per server CPU second: ${ratio(cpuRatio)})`,
       acceptRatio,
       2,
     ),
