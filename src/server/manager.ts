@@ -17,6 +17,7 @@ import { Subject, type Observable } from 'rxjs';
 import { WebSocketError } from '../protocol/errors.js';
 import { ReadyState } from '../protocol/connection.js';
 import { prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
+import { ManagerCounters, type CountersSnapshot } from '../observe/counters.js';
 
 /** What to do with a connection whose `bufferedAmount` is over the limit. */
 export type SlowConsumerPolicy = 'skip' | 'close';
@@ -179,6 +180,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   #stopHooks: (() => void | Promise<void>)[] = [];
   #drained: (() => void)[] = [];
   readonly #remove = (ws: WebSocket): void => this.remove(ws);
+  readonly #counters = new ManagerCounters();
 
   constructor(options: ManagerOptions = {}) {
     this.#maxBuffered = options.maxBufferedAmount ?? 4 * 1024 * 1024;
@@ -219,6 +221,14 @@ export class WebSocketManager implements Iterable<WebSocket> {
     return this;
   }
 
+  /**
+   * Counters of every connection this manager has tracked, as one snapshot:
+   * connections active and total, messages and bytes each way, close codes seen.
+   */
+  stats(): CountersSnapshot {
+    return this.#counters.snapshot(this.#connections, this.#connections.size);
+  }
+
   /** Number of live connections. */
   get size(): number {
     return this.#connections.size;
@@ -237,6 +247,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   add(ws: WebSocket): void {
     if (ws.readyState === ReadyState.CLOSED || this.#connections.has(ws)) return;
     this.#connections.add(ws);
+    this.#counters.added();
     ws.onceClosed(this.#remove);
     if (!this.#accepting) {
       // Accepted during a shutdown (its upgrade was decided after the
@@ -251,6 +262,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   /** Stop tracking `ws` (done automatically when it closes). */
   remove(ws: WebSocket): void {
     if (!this.#connections.delete(ws)) return;
+    this.#counters.removed(ws);
     const topics = this.#subscriptions.get(ws);
     if (topics !== undefined) {
       for (const topic of topics) this.#unsubscribeOne(ws, topic);
