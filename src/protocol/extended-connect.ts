@@ -15,6 +15,7 @@
  * @module
  */
 import { WebSocketError } from './errors.js';
+import { acceptKey, isValidKey } from './handshake.js';
 import type { Extension, ExtensionFactory, ExtensionOffer } from './extension.js';
 import { type HttpHeaders, isToken, parseExtensions, parseTokenList } from './headers.js';
 
@@ -28,6 +29,12 @@ export type ConnectCheck =
       readonly extensions: ExtensionOffer[];
       /** The `origin` header, if any. */
       readonly origin: string | undefined;
+      /**
+       * A valid `sec-websocket-key`, if the client sent one anyway. RFC 8441
+       * does not use it, but undici 7's experimental HTTP/2 WebSocket sends
+       * one and fails without the matching accept: answering it costs nothing.
+       */
+      readonly key: string | undefined;
     }
   | { readonly ok: false; readonly error: WebSocketError };
 
@@ -66,7 +73,8 @@ export function isExtendedConnect(headers: HttpHeaders): boolean {
  *   (absent is accepted: RFC 8441 makes no use of it, browsers send it anyway);
  * - a malformed `sec-websocket-protocol` / `sec-websocket-extensions`, a repeated `origin` → 400.
  *
- * A `sec-websocket-key` is ignored (§5: superseded by `:protocol`).
+ * A `sec-websocket-key` is not required (§5: superseded by `:protocol`); a
+ * valid one is returned so the answer can carry its accept (see `key`).
  *
  * @example
  * ```ts
@@ -111,11 +119,21 @@ export function validateConnectRequest(headers: HttpHeaders): ConnectCheck {
 
   const origin = single(headers, 'origin');
   if (origin === null) return refuse(400, 'Repeated Origin header');
-  return { ok: true, protocols, extensions, origin };
+  const key = single(headers, 'sec-websocket-key');
+  return { ok: true, protocols, extensions, origin, key: typeof key === 'string' && isValidKey(key) ? key : undefined };
 }
 
 /** HTTP/2 header names a caller may not set: the handshake or HTTP/2 itself owns them. */
-const RESERVED = new Set(['sec-websocket-protocol', 'sec-websocket-extensions', 'sec-websocket-version', 'sec-websocket-key', 'connection', 'upgrade', 'origin']);
+const RESERVED = new Set([
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'sec-websocket-version',
+  'sec-websocket-key',
+  'sec-websocket-accept',
+  'connection',
+  'upgrade',
+  'origin',
+]);
 
 function invalidArgument(message: string): WebSocketError {
   return new WebSocketError('WS_ERR_INVALID_ARGUMENT', message, { side: 'local', closeCode: 1011 });
@@ -189,8 +207,11 @@ export function connectResponseHeaders(options: {
   protocol?: string | undefined;
   extensions?: string | undefined;
   headers?: Readonly<Record<string, string>> | undefined;
+  /** The client's (optional, see {@link ConnectCheck}) key: its accept is added. */
+  key?: string | undefined;
 }): Record<string, string | number> {
   const out: Record<string, string | number> = { ...extraHttp2Headers(options.headers), ':status': 200 };
+  if (options.key !== undefined) out['sec-websocket-accept'] = acceptKey(options.key);
   if (options.protocol !== undefined) {
     if (!isToken(options.protocol)) throw invalidArgument(`Invalid subprotocol ${JSON.stringify(options.protocol)}`);
     out['sec-websocket-protocol'] = options.protocol;

@@ -74,7 +74,7 @@ export function streamRequest(headers: IncomingHttpHeaders): UpgradeRequestLike 
 }
 
 /** The carrier of one extended CONNECT: answers on its stream, runs the WebSocket over it. */
-function streamCarrier(stream: ServerHttp2Stream): HandshakeCarrier {
+function streamCarrier(stream: ServerHttp2Stream, key: string | undefined): HandshakeCarrier {
   return {
     get gone() {
       return stream.destroyed || stream.closed;
@@ -82,7 +82,7 @@ function streamCarrier(stream: ServerHttp2Stream): HandshakeCarrier {
     refuse: (error) => refuseStream(stream, error),
     pause: () => stream.pause(),
     open: (answer) => {
-      stream.respond(connectResponseHeaders(answer));
+      stream.respond(connectResponseHeaders({ ...answer, key }));
       stream.off('error', ignore);
       // Early DATA waits in the stream's buffer: the transport reads it on attach.
       return { transport: new Http2StreamTransport(stream), head: undefined };
@@ -159,7 +159,7 @@ export class Http2Acceptor {
       return true;
     }
     try {
-      this.#acceptors.core(route)(request, check, streamCarrier(stream));
+      this.#acceptors.core(route)(request, check, streamCarrier(stream, check.key));
     } catch (error) {
       console.error('ws4ts: the upgrade handler threw:', error);
       if (!stream.headersSent) refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));

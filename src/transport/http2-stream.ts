@@ -13,7 +13,14 @@
  *   INTERNAL_ERROR;
  * - the peer's address lives on the session's socket, not on the stream;
  * - `writableLength` counts this stream's queue only: bytes already handed to
- *   the session (shared with other streams) are not this WebSocket's to count.
+ *   the session (shared with other streams) are not this WebSocket's to count;
+ * - `end()` is a half-close, and some peers never send their END_STREAM after
+ *   the closing handshake (undici 7 waits for the stream to close instead),
+ *   which would leave the stream open until the close timeout. The WebSocket
+ *   only ends its side once both close frames have crossed (or it failed),
+ *   so nothing more can come that matters: once our END_STREAM is out, a
+ *   stream still open for reading is reset with NO_ERROR (RFC 9113 §8.1
+ *   allows exactly this after a complete response).
  *
  * @module
  */
@@ -38,6 +45,14 @@ export class Http2StreamTransport extends SocketTransport {
     super(stream);
     // Read now: the session (and its socket) may be gone when someone asks.
     this.#remoteAddress = stream.session?.socket?.remoteAddress;
+  }
+
+  override end(): void {
+    const stream = this.stream;
+    if (stream.writableEnded || stream.destroyed) return;
+    stream.end(() => {
+      if (!stream.readableEnded && !stream.closed && !stream.destroyed) stream.close(constants.NGHTTP2_NO_ERROR);
+    });
   }
 
   override destroy(): void {

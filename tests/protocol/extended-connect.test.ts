@@ -94,6 +94,10 @@ test('the answer is :status 200 with the selected subprotocol and extensions', (
     'sec-websocket-extensions': 'permessage-deflate',
   });
   t.throws(() => connectResponseHeaders({ protocol: 'a b' }), { instanceOf: WebSocketError });
+  // A client that sent a key anyway (undici 7) gets its accept (RFC 6455 §1.3 sample).
+  const check = validateConnectRequest({ ...good, 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+  t.is(check.ok ? check.key : undefined, 'dGhlIHNhbXBsZSBub25jZQ==');
+  t.is(connectResponseHeaders({ key: 'dGhlIHNhbXBsZSBub25jZQ==' })['sec-websocket-accept'], 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
 });
 
 test('the client accepts any 2xx, checks the subprotocol and builds the extensions it offered', (t) => {

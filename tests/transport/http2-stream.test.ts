@@ -8,7 +8,7 @@ import { connect as http2Connect, constants, createServer, type ServerHttp2Strea
 import type { AddressInfo } from 'node:net';
 import { Http2StreamTransport } from '../../src/transport/http2-stream.js';
 import type { TransportSink } from '../../src/transport/transport.js';
-import { within, PATIENCE, Queue } from '../helpers/loopback.js';
+import { until, within, PATIENCE, Queue } from '../helpers/loopback.js';
 
 async function pair(t: import('ava').ExecutionContext) {
   const streams = new Queue<ServerHttp2Stream>();
@@ -50,16 +50,35 @@ test('bytes both ways, END_STREAM as end(), remoteAddress from the session', asy
   const r = recorder();
   transport.attach(r.sink);
   t.is(transport.remoteAddress, '127.0.0.1');
-  client.write('hello');
   const got: Buffer[] = [];
   client.on('data', (chunk: Buffer) => got.push(chunk));
+  const clientEnded = new Promise<void>((resolve) => client.once('end', resolve));
+  client.end('hello');
+  await until(() => r.events.includes('end'), PATIENCE, 'the peer END_STREAM');
   t.true(transport.write([Buffer.from('a'), Buffer.from('b')]));
-  client.end();
   transport.end();
   t.is(await within(r.closed.next(), PATIENCE), undefined);
+  await within(clientEnded, PATIENCE);
   t.is(Buffer.concat(r.data).toString(), 'hello');
-  t.deepEqual(r.events, ['end']);
   t.is(Buffer.concat(got).toString(), 'ab');
+  t.is(client.rstCode, constants.NGHTTP2_NO_ERROR);
+});
+
+test('end() with the peer\'s side still open: our END_STREAM, then RST_STREAM(NO_ERROR) so the stream does not linger', async (t) => {
+  const { client, server, session } = await pair(t);
+  const transport = new Http2StreamTransport(server);
+  const r = recorder();
+  transport.attach(r.sink);
+  const got: Buffer[] = [];
+  client.on('data', (chunk: Buffer) => got.push(chunk));
+  const closed = new Promise<void>((resolve) => client.once('close', resolve));
+  transport.write([Buffer.from('last words')]);
+  transport.end();
+  await within(closed, PATIENCE, 'the client stream to close without ending its side');
+  t.is(Buffer.concat(got).toString(), 'last words', 'everything written before end() arrived');
+  t.is(client.rstCode, constants.NGHTTP2_NO_ERROR);
+  t.is(await within(r.closed.next(), PATIENCE), undefined);
+  t.false(session.closed);
 });
 
 test('destroy() resets the stream with CANCEL (RFC 8441 §6), leaving the session open', async (t) => {
