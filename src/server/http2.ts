@@ -29,6 +29,7 @@ import {
 import { WebSocketError } from '../protocol/errors.js';
 import { isExtendedConnect, validateConnectRequest, connectResponseHeaders } from '../protocol/extended-connect.js';
 import { Http2StreamTransport } from '../transport/http2-stream.js';
+import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
 import type { HandshakeCarrier, UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
 import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 
@@ -42,6 +43,7 @@ function ignore(): void {}
 
 /** Answer a refused extended CONNECT on its stream: status, headers, a short text reason. */
 export function refuseStream(stream: ServerHttp2Stream, error: WebSocketError): void {
+  settleServerHandshake(stream, { status: error.httpStatus ?? 400, error });
   if (stream.destroyed || stream.closed) return;
   if (!stream.headersSent) {
     const headers: Record<string, string | number> = {
@@ -76,6 +78,8 @@ export function streamRequest(headers: IncomingHttpHeaders): UpgradeRequestLike 
 /** The carrier of one extended CONNECT: answers on its stream, runs the WebSocket over it. */
 function streamCarrier(stream: ServerHttp2Stream, key: string | undefined): HandshakeCarrier {
   return {
+    subject: stream,
+    acceptStatus: 200,
     get gone() {
       return stream.destroyed || stream.closed;
     },
@@ -139,11 +143,26 @@ export class Http2Acceptor {
   handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean {
     if (!isExtendedConnect(headers)) return false;
     this.#streams++;
+    // diagnostics_channel (src/observe), as for HTTP/1.1 upgrades: one check when nobody listens.
+    if (!observingHandshakes()) {
+      this.#handle(stream, headers);
+      return true;
+    }
+    const observation = observeServerHandshake(stream, { method: 'CONNECT', url: headers[':path'] ?? '/', headers });
+    try {
+      this.#handle(stream, headers);
+    } finally {
+      observation.syncDone();
+    }
+    return true;
+  }
+
+  #handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     stream.on('error', ignore);
     const check = validateConnectRequest(headers);
     if (!check.ok) {
       refuseStream(stream, check.error);
-      return true;
+      return;
     }
     const request = streamRequest(headers);
     let route: Route | undefined;
@@ -152,11 +171,11 @@ export class Http2Acceptor {
     } catch (error) {
       console.error('ws4ts: the routes function threw:', error);
       refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
-      return true;
+      return;
     }
     if (route === undefined) {
       refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 }));
-      return true;
+      return;
     }
     try {
       this.#acceptors.core(route)(request, check, streamCarrier(stream, check.key));
@@ -165,7 +184,6 @@ export class Http2Acceptor {
       if (!stream.headersSent) refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
       else stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     }
-    return true;
   }
 
   /**

@@ -27,6 +27,7 @@ import { runHandler, type Handler } from '../handler.js';
 import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
 import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
+import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -90,6 +91,7 @@ export interface UpgradeOptions extends WebSocketOptions {
 export type UpgradeListener = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array) => void;
 
 function reject(socket: Duplex, error: WebSocketError): void {
+  settleServerHandshake(socket, { status: error.httpStatus ?? 400, error });
   if (socket.destroyed) return;
   socket.end(error.httpResponse());
   // Do not wait for the client to read its answer forever.
@@ -123,6 +125,10 @@ export interface HandshakeOffer {
  * differs. @internal
  */
 export interface HandshakeCarrier {
+  /** The socket or stream: what diagnostics (src/observe) know the handshake by. */
+  readonly subject: object;
+  /** The status of a success: 101 (HTTP/1.1) or 200 (HTTP/2). */
+  readonly acceptStatus: number;
   /** True once the socket or stream is gone (nothing left to answer). */
   readonly gone: boolean;
   /** Answer a refusal (status, headers and reason from `error`). */
@@ -195,6 +201,7 @@ export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
         head: opened.head,
         options: wsOptions,
       });
+      settleServerHandshake(carrier.subject, { status: carrier.acceptStatus, websocket: ws });
       options.manager?.add(ws);
       options.onConnection?.(ws);
     };
@@ -236,7 +243,7 @@ export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
 
 /** The HTTP/1.1 listener over an acceptor core: validates the upgrade, answers 101. @internal */
 export function upgradeListener(accept: HandshakeAcceptor): UpgradeListener {
-  return (request, socket, head) => {
+  const listener: UpgradeListener = (request, socket, head) => {
     socket.on('error', ignore);
     const check = validateRequest({
       method: request.method ?? '',
@@ -246,6 +253,8 @@ export function upgradeListener(accept: HandshakeAcceptor): UpgradeListener {
     });
     if (!check.ok) return reject(socket, check.error);
     accept(request, check, {
+      subject: socket,
+      acceptStatus: 101,
       get gone() {
         return socket.destroyed;
       },
@@ -264,6 +273,19 @@ export function upgradeListener(accept: HandshakeAcceptor): UpgradeListener {
         return { transport: new SocketTransport(socket), head: head.length > 0 ? head : undefined };
       },
     });
+  };
+  // diagnostics_channel (src/observe): one check per upgrade when nobody listens.
+  return (request, socket, head) => {
+    if (!observingHandshakes()) return listener(request, socket, head);
+    const observation = observeServerHandshake(socket, { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers });
+    try {
+      listener(request, socket, head);
+    } catch (error) {
+      settleServerHandshake(socket, { status: 500, error });
+      throw error;
+    } finally {
+      observation.syncDone();
+    }
   };
 }
 
