@@ -866,17 +866,31 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export interface WebSocket {
-  /**
-   * `messages$.pipe(...)`: lets a one-parameter observable handler
-   * `(messages$) => messages$.pipe(...)` be handed the WebSocket itself.
-   */
-  pipe: Observable<Message>['pipe'];
+/**
+ * A WebSocket is also an `Observable<Message>`: its `subscribe`, `pipe`,
+ * `forEach`, `lift` and `toPromise` are those of {@link WebSocket.messages$}.
+ * So every handler function can be handed the WebSocket first, and one type
+ * serves `(ws) => …` and `(messages$, ws) => messages$.pipe(…)` alike (which
+ * is what lets TypeScript type an inline handler's parameters: it cannot
+ * choose between two function types by the number of parameters).
+ */
+export interface WebSocket extends Observable<Message> {}
+// On the prototype, not per instance: an idle connection holds no closure for them.
+const observableMethods = ['subscribe', 'pipe', 'forEach', 'lift', 'toPromise'] as const;
+for (const name of observableMethods) {
+  Object.defineProperty(WebSocket.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: function (this: WebSocket, ...args: unknown[]) {
+      const stream = this.messages$ as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return stream[name]!(...args);
+    },
+  });
 }
-// On the prototype, not per instance: an idle connection holds no closure for it.
-WebSocket.prototype.pipe = function pipe(this: WebSocket, ...operators: unknown[]) {
-  return (this.messages$.pipe as (...ops: unknown[]) => Observable<unknown>)(...operators);
-} as Observable<Message>['pipe'];
+// Observable's (deprecated) public fields, for structural compatibility: a WebSocket is a source, not an operator chain.
+for (const name of ['source', 'operator'] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { configurable: true, get: () => undefined });
+}
 
 /** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */
 export class EchoWebSocket extends WebSocket {
