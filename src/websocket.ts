@@ -492,14 +492,16 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
    * once closing. Do not mutate a buffer after passing it to `send`.
    */
   send(data: SendData): void;
+  /** A Blob: URL-built (WHATWG) WebSockets only, sent in order once read. */
+  send(data: Blob): void;
   send(data: SendStream): Promise<void>;
-  send(data: SendData | SendStream): void | Promise<void> {
+  send(data: SendData | SendStream | Blob): void | Promise<void> {
     if ((this.#flags & WEB) !== 0) return clientSend(this, this.#rare!.web!, data, (payload) => this.#sendPayload(payload));
     let payload: string | Uint8Array;
     if (typeof data === 'string' || data instanceof Uint8Array) payload = data;
     else if (data instanceof ArrayBuffer) payload = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    else return this.#sendStream(data);
+    else return this.#sendStream(data as SendStream);
     this.#sendPayload(payload);
   }
 
