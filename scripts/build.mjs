@@ -35,7 +35,14 @@ const common = {
 };
 await Promise.all([
   build({ ...common, outdir: dist, format: 'esm' }),
-  build({ ...common, outdir: join(dist, 'cjs'), format: 'cjs' }),
+  // The CLI is an ES module program (top-level await), never required: the
+  // CommonJS build leaves it out.
+  build({
+    ...common,
+    entryPoints: common.entryPoints.filter((path) => path !== join(src, 'cli.ts') && !path.startsWith(join(src, 'cli') + '/')),
+    outdir: join(dist, 'cjs'),
+    format: 'cjs',
+  }),
 ]);
 mkdirSync(join(dist, 'cjs'), { recursive: true });
 writeFileSync(join(dist, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');

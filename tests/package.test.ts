@@ -41,6 +41,8 @@ function packed(): Promise<Consumer> {
     await run('tar', ['-xzf', join(dir, filename), '-C', join(modules, 'ws4ts'), '--strip-components=1']);
     // The runtime dependency and the types a TypeScript user would have.
     symlinkSync(join(root, 'node_modules', 'rxjs'), join(modules, 'rxjs'));
+    // The optional peer a user of `ws4ts/redis` installs next to it.
+    symlinkSync(join(root, 'node_modules', 'redis'), join(modules, 'redis'));
     symlinkSync(join(root, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
     return { dir };
   })());
