@@ -134,7 +134,8 @@ const NO_OUTPUT: QueuedOutput[] = [];
  * });
  * ```
  */
-export class Connection implements MessageSink {
+// A MessageSink structurally: its sink methods are internal, so the public types do not name it.
+export class Connection {
   /** This side's role. */
   readonly role: Role;
   /** The negotiated extensions. */
