@@ -109,34 +109,6 @@ export class MessageAssembler implements FrameSink {
     }
   }
 
-  /**
-   * A whole frame in one chunk (FrameSink's fast path). An unfragmented data
-   * message, the common case, becomes a message at once: unmasked in place,
-   * validated, handed on as a view. Anything else takes the general route.
-   */
-  onWholeFrame(fin: boolean, rsv: number, opcode: number, chunk: Uint8Array, start: number, end: number, key: number): void {
-    const n = end - start;
-    const limits = this.#limits;
-    if (fin && this.#opcode === 0 && opcode !== 0 && opcode < 8 && limits.maxFragments >= 1) {
-      // The other check onFrameHeader makes for a first frame.
-      if (n > limits.maxPayload) {
-        throw protocolError('WS_ERR_MESSAGE_TOO_BIG', `message exceeds the limit of ${limits.maxPayload} bytes`, 1009);
-      }
-      if (n === 0) {
-        this.#sink.onMessage(opcode, EMPTY, rsv);
-        return;
-      }
-      const view = chunk.subarray(start, end);
-      if (key !== 0) applyMask(view, key, 0);
-      if (opcode === 1 && rsv === 0 && !isValidUtf8(view)) throw invalidUtf8();
-      this.#sink.onMessage(opcode, view, rsv);
-      return;
-    }
-    this.onFrameHeader(fin, rsv, opcode, n);
-    if (n > 0) this.onFramePayload(chunk, start, end, key, 0);
-    this.onFrameEnd();
-  }
-
   onFramePayload(chunk: Uint8Array, start: number, end: number, key: number, phase: number): void {
     const n = end - start;
     if (this.#frameOpcode >= 8) {

@@ -30,14 +30,6 @@ export interface FrameSink {
   onFramePayload(chunk: Uint8Array, start: number, end: number, key: number, phase: number): void;
   /** The frame's last payload byte has been delivered. */
   onFrameEnd(): void;
-  /**
-   * Optional fast path: a whole frame (header and every payload byte) lies
-   * in one chunk. Called instead of the header / payload / end sequence,
-   * with the same arguments that sequence would carry (`phase` is 0); a sink
-   * without it gets the sequence. Saves two calls and their state per frame
-   * for small messages, which mostly arrive whole.
-   */
-  onWholeFrame?(fin: boolean, rsv: number, opcode: number, chunk: Uint8Array, start: number, end: number, key: number): void;
 }
 
 /** Options of {@link FrameParser}. */
@@ -72,7 +64,6 @@ const FAILED = 2;
  */
 export class FrameParser {
   #sink: FrameSink;
-  #whole: boolean; // the sink has onWholeFrame
   #server: boolean;
   #maxPayload: number;
   #rsvAllowed: number;
@@ -88,7 +79,6 @@ export class FrameParser {
 
   constructor(options: FrameParserOptions, sink: FrameSink) {
     this.#sink = sink;
-    this.#whole = typeof sink.onWholeFrame === 'function';
     this.#server = options.role === 'server';
     this.#maxPayload = options.maxPayload;
     this.#rsvAllowed = options.rsvAllowed ?? 0;
@@ -166,16 +156,8 @@ export class FrameParser {
     const b1 = buf[at + 1]!;
     const needed = headerLength(b1);
     if (available < needed) return this.#spillHeader(chunk, pos);
-    const b0 = this.#parseHeader(buf, at);
-    const start = at + needed;
-    const length = this.#remaining;
-    if (this.#whole && length <= available - needed) {
-      this.#remaining = 0;
-      this.#sink.onWholeFrame!((b0 & 0x80) !== 0, b0 & 0x70, b0 & 0x0f, chunk, start, start + length, this.#key);
-      return start + length;
-    }
-    this.#begin(b0);
-    return start;
+    this.#parseHeader(buf, at);
+    return at + needed;
   }
 
   #spillHeader(chunk: Uint8Array, pos: number): number {
@@ -194,26 +176,12 @@ export class FrameParser {
       return pos;
     }
     this.#spillLength = 0;
-    this.#begin(this.#parseHeader(spill, 0));
+    this.#parseHeader(spill, 0);
     return pos;
   }
 
-  /** Report the header just parsed (first byte `b0`) and move to its payload. */
-  #begin(b0: number): void {
-    const length = this.#remaining;
-    this.#sink.onFrameHeader((b0 & 0x80) !== 0, b0 & 0x70, b0 & 0x0f, length);
-    if (length === 0) {
-      this.#sink.onFrameEnd();
-    } else {
-      this.#state = PAYLOAD;
-    }
-  }
-
-  /**
-   * Decode and validate a complete header at `buf[at..]`: sets the key and
-   * the payload length, returns the first byte (FIN, RSV, opcode).
-   */
-  #parseHeader(buf: Uint8Array, at: number): number {
+  /** Decode and validate a complete header at `buf[at..]`; moves to the payload. */
+  #parseHeader(buf: Uint8Array, at: number): void {
     const b0 = buf[at]!;
     const b1 = buf[at + 1]!;
     const fin = (b0 & 0x80) !== 0;
@@ -290,7 +258,12 @@ export class FrameParser {
     }
     this.#phase = 0;
     this.#remaining = length;
-    return b0;
+    this.#sink.onFrameHeader(fin, rsv, opcode, length);
+    if (length === 0) {
+      this.#sink.onFrameEnd();
+    } else {
+      this.#state = PAYLOAD;
+    }
   }
 
   #fail(): void {
