@@ -12,6 +12,8 @@ export {
   LocalBus,
   type BroadcastBus,
   type BusEvents,
+  type BusHistory,
+  type ResumeResult,
   type BusGap,
   type DeliveryInfo,
   type ManagerEvents,
