@@ -18,7 +18,7 @@
  * @module
  */
 import { createClient, RESP_TYPES } from 'redis';
-import type { BroadcastBus, BusEvents, BusGap, DeliveryInfo, PublishOutcome } from '../server/manager.js';
+import type { BroadcastBus, BusEvents, BusHistory, BusGap, DeliveryInfo, PublishOutcome } from '../server/manager.js';
 import type { SendData } from '../websocket.js';
 import { decodeEnvelope, encodeEnvelope, envelopeData, newNodeId, type Envelope } from './envelope.js';
 import { PublishQueue } from './publish-queue.js';
@@ -49,12 +49,7 @@ export interface RedisStreamBusOptions {
 }
 
 /** Entries retained after an id (for a client that resumes). */
-export interface StreamHistory {
-  /** The entries after the id asked for, oldest first, with their ids. */
-  readonly entries: readonly { readonly id: string; readonly data: SendData }[];
-  /** False when entries after the id asked for are gone (trimmed, or Redis restarted without them). */
-  readonly complete: boolean;
-}
+export type StreamHistory = BusHistory;
 
 interface StreamState {
   /** The topic, or undefined for broadcasts. */
@@ -174,16 +169,18 @@ export class RedisStreamBus implements BroadcastBus {
   }
 
   /**
-   * The entries of `topic` retained after `afterId` (at most `limit`), for a
+   * The entries of `topic` retained after `afterId` (at most `limit`; all by default), for a
    * client that comes back with the last id it saw; `complete` is false when
    * some after `afterId` are gone. Redis away: empty and incomplete; rejects only
    * with a `TypeError` for an `afterId` that is not a stream id.
    */
-  async readAfter(topic: string, afterId: string, limit = this.#maxLen): Promise<StreamHistory> {
+  async readAfter(topic: string, afterId: string, limit?: number): Promise<StreamHistory> {
     if (!isStreamId(afterId)) throw new TypeError(`RedisStreamBus.readAfter: not a stream id: ${JSON.stringify(afterId)}`);
     const key = this.#key(topic);
     try {
-      const raw = (await this.#pub.sendCommand(['XRANGE', key, `(${afterId}`, '+', 'COUNT', String(limit)], BUFFERS)) as unknown as RawEntry[];
+      // Without a limit, all that is retained (the stream is bounded by MAXLEN ~ anyway).
+      const count = limit === undefined ? [] : ['COUNT', String(Math.floor(positive('limit', limit)))];
+      const raw = (await this.#pub.sendCommand(['XRANGE', key, `(${afterId}`, '+', ...count], BUFFERS)) as unknown as RawEntry[];
       const entries: { id: string; data: SendData }[] = [];
       for (const [id, fields] of raw) {
         const envelope = envelopeOf(fields);

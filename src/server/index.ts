@@ -13,6 +13,8 @@ export {
   LocalBus,
   type BroadcastBus,
   type BusEvents,
+  type BusHistory,
+  type ResumeResult,
   type BusGap,
   type DeliveryInfo,
   type ManagerEvents,

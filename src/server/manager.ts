@@ -99,6 +99,14 @@ export interface BusEvents {
   error(error: unknown): void;
 }
 
+/** Entries retained after an id, for a client that resumes. */
+export interface BusHistory {
+  /** The entries after the id asked for, oldest first, with their ids. */
+  readonly entries: readonly { readonly id: string; readonly data: SendData }[];
+  /** False when entries after the id asked for are gone. */
+  readonly complete: boolean;
+}
+
 /** Extra facts about a delivered topic message. */
 export interface DeliveryInfo {
   /** Resumable mode: the stream id of the message (a client can resume after it). */
@@ -121,6 +129,8 @@ export interface BroadcastBus {
   subscribe?(topic: string): Promise<void>;
   /** The last local subscriber of `topic` left. */
   unsubscribe?(topic: string): void;
+  /** Resumable buses: the retained messages of `topic` after `afterId`. */
+  readAfter?(topic: string, afterId: string): Promise<BusHistory>;
 }
 
 /** The in-process bus: publish delivers at once to this process's subscribers. */
@@ -148,6 +158,20 @@ export interface ManagerOptions {
   maxBufferedAmount?: number;
   /** The bus topics travel on. Default {@link LocalBus}. */
   bus?: BroadcastBus;
+  /**
+   * With a bus that gives messages ids (`RedisStreamBus`): what clients are
+   * sent for a topic message, so that they learn the id to resume after
+   * (framed once per message). Default: the data alone.
+   */
+  withId?: (data: SendData, id: string, topic: string) => SendData;
+}
+
+/** What {@link WebSocketManager.resume} did. */
+export interface ResumeResult {
+  /** Messages after the given id sent from the retained history. */
+  readonly replayed: number;
+  /** False when some messages after the given id are gone (trimmed, or lost in a Redis restart). */
+  readonly complete: boolean;
 }
 
 /** Options of {@link WebSocketManager.closeAll}. */
@@ -172,6 +196,11 @@ export class WebSocketManager implements Iterable<WebSocket> {
   readonly #subscriptions = new Map<WebSocket, Set<string>>();
   readonly #maxBuffered: number;
   readonly #bus: BroadcastBus;
+  readonly #withId: ((data: SendData, id: string, topic: string) => SendData) | undefined;
+  /** Connections being resumed: their live topic messages wait here until the replay is sent. */
+  readonly #holding = new Map<WebSocket, { topic: string; data: SendData; id: string | undefined }[]>();
+  /** Resumed connections: live messages up to this id of this topic were in their replay already. */
+  readonly #replayedUpTo = new Map<WebSocket, { topic: string; id: string }>();
   #added: Subject<WebSocket> | undefined;
   #gaps: Subject<BusGap> | undefined;
   readonly #listeners: { [K in keyof ManagerEvents]: Set<ManagerEvents[K]> } = { gap: new Set(), busError: new Set() };
@@ -185,6 +214,8 @@ export class WebSocketManager implements Iterable<WebSocket> {
   constructor(options: ManagerOptions = {}) {
     this.#maxBuffered = options.maxBufferedAmount ?? 4 * 1024 * 1024;
     this.#bus = options.bus ?? new LocalBus();
+    this.#withId = options.withId;
+    if (this.#withId !== undefined && typeof this.#withId !== 'function') throw new TypeError('WebSocketManager: withId must be a function');
     this.#bus.listen((topic, data, info) => this.#deliverTopic(topic, data, info), {
       broadcast: (data) => void this.#sendTo(this.#connections, prepareMessage(data), {}),
       gap: (gap) => {
@@ -262,6 +293,8 @@ export class WebSocketManager implements Iterable<WebSocket> {
   /** Stop tracking `ws` (done automatically when it closes). */
   remove(ws: WebSocket): void {
     if (!this.#connections.delete(ws)) return;
+    this.#holding.delete(ws);
+    this.#replayedUpTo.delete(ws);
     this.#counters.removed(ws);
     const topics = this.#subscriptions.get(ws);
     if (topics !== undefined) {
@@ -317,10 +350,73 @@ export class WebSocketManager implements Iterable<WebSocket> {
     return this.#bus.publish(topic, data);
   }
 
-  #deliverTopic(topic: string, data: SendData, _info?: DeliveryInfo): void {
+  /**
+   * Subscribe `ws` to `topic` and send it first what it missed after
+   * `lastId` (the last id it saw, e.g. sent by a reconnecting client), from
+   * the bus's retained history, then the live messages, with none lost or
+   * repeated in between. Needs a resumable bus (`RedisStreamBus`); pair it
+   * with the `withId` option so that clients learn ids.
+   */
+  async resume(ws: WebSocket, topic: string, lastId: string): Promise<ResumeResult> {
+    const readAfter = this.#bus.readAfter?.bind(this.#bus);
+    if (readAfter === undefined) throw new TypeError('WebSocketManager.resume: the bus keeps no history (use RedisStreamBus)');
+    const held: { topic: string; data: SendData; id: string | undefined }[] = [];
+    this.#holding.set(ws, held);
+    let history: BusHistory;
+    try {
+      await this.subscribe(ws, topic);
+      history = await readAfter(topic, lastId);
+    } catch (error) {
+      this.#holding.delete(ws);
+      for (const message of held) this.#sendOne(ws, message.topic, message.data, message.id);
+      throw error;
+    }
+    const replayed = new Set<string>();
+    for (const entry of history.entries) {
+      replayed.add(entry.id);
+      this.#sendOne(ws, topic, entry.data, entry.id);
+    }
+    this.#holding.delete(ws);
+    // Live messages that arrived meanwhile: those the replay already covered are skipped,
+    // and so are those the bus has yet to deliver live (its reader may be behind the replay).
+    for (const message of held) if (!(message.topic === topic && message.id !== undefined && replayed.has(message.id))) this.#sendOne(ws, message.topic, message.data, message.id);
+    const last = history.entries.at(-1)?.id;
+    if (last !== undefined) this.#replayedUpTo.set(ws, { topic, id: last });
+    return { replayed: history.entries.length, complete: history.complete };
+  }
+
+  #sendOne(ws: WebSocket, topic: string, data: SendData, id: string | undefined): void {
+    if (ws.readyState !== ReadyState.OPEN) return;
+    try {
+      ws.send(id !== undefined && this.#withId !== undefined ? this.#withId(data, id, topic) : data);
+    } catch {
+      // closed meanwhile: nothing to deliver to
+    }
+  }
+
+  #deliverTopic(topic: string, data: SendData, info?: DeliveryInfo): void {
     const members = this.#topics.get(topic);
     if (members === undefined || members.size === 0) return;
-    this.#sendTo(members, prepareMessage(data), {});
+    let targets: Iterable<WebSocket> = members;
+    const id = info?.id;
+    if (this.#holding.size > 0 || this.#replayedUpTo.size > 0) {
+      const live: WebSocket[] = [];
+      for (const ws of members) {
+        const held = this.#holding.get(ws);
+        if (held !== undefined) {
+          held.push({ topic, data, id });
+          continue;
+        }
+        const upTo = this.#replayedUpTo.get(ws);
+        if (upTo !== undefined && upTo.topic === topic && id !== undefined) {
+          if (compareStreamIds(id, upTo.id) <= 0) continue; // sent in the replay
+          this.#replayedUpTo.delete(ws);
+        }
+        live.push(ws);
+      }
+      targets = live;
+    }
+    this.#sendTo(targets, prepareMessage(id !== undefined && this.#withId !== undefined ? this.#withId(data, id, topic) : data), {});
   }
 
   #unsubscribeOne(ws: WebSocket, topic: string): void {
@@ -435,6 +531,13 @@ export class WebSocketManager implements Iterable<WebSocket> {
       for (const signal of signals) process.off(signal, onSignal);
     };
   }
+}
+
+/** Order of two stream ids (`<ms>-<seq>`, as Redis Streams give them). */
+function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
 }
 
 /** Run an application listener; what it throws is reported, never thrown into the bus that called it. */

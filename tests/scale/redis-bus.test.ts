@@ -78,3 +78,22 @@ test.serial('broadcast: every client of every process, text as text and binary a
     assertOrdered(t, peer.received.slice(3), bursts, 200, `client ${i}`);
   });
 });
+
+test.serial('sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): the same contract on one node', async (t) => {
+  t.timeout(60_000);
+  const redis = await redisServer(t);
+  const nodes = await Promise.all([0, 1, 2].map(() => redisNode(t, redis.url, { sharded: true })));
+  const clients = await Promise.all(nodes.map((node) => node.client('/t/{room}:a')));
+  const broadcast = await Promise.all(nodes.map((node) => node.client('/')));
+  const labels = nodes.map((_, i) => `s${i}`);
+  clients.forEach((peer, i) => peer.ws.send(`burst:${labels[i]}:100`));
+  broadcast[0]!.ws.send('to everyone');
+  await until(() => clients.every((peer) => peer.received.length >= 301) && broadcast.every((peer) => peer.received.length >= 1), 30_000, 'all delivered');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  clients.forEach((peer, i) => {
+    t.is(peer.received.length, 301, 'the topic messages and the broadcast (it reaches every connection), once each');
+    t.is(peer.received.filter((m) => m === 'to everyone').length, 1);
+    assertOrdered(t, peer.received, labels, 100, `client ${i}`);
+  });
+  for (const peer of broadcast) t.deepEqual(peer.received, ['to everyone']);
+});
