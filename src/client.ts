@@ -168,13 +168,10 @@ function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
         socket.destroy();
         return;
       }
-      let negotiated: ReturnType<typeof validateResponse>;
-      try {
-        negotiated = validateResponse({ status: response.statusCode ?? 0, headers: response.headers }, { key, protocols, extensions: factories });
-      } catch (error) {
+      const negotiated = validateResponse({ status: response.statusCode ?? 0, headers: response.headers }, { key, protocols, extensions: factories });
+      if (!negotiated.ok) {
         socket.destroy();
-        const message = error instanceof Error ? error.message : String(error);
-        fail(new HandshakeError(message, response.statusCode ?? 0, response.headers, '', error));
+        fail(new HandshakeError(negotiated.error.message, response.statusCode ?? 0, response.headers, '', negotiated.error));
         return;
       }
       settled = true;

@@ -84,6 +84,14 @@ function isUpgradeRequest(request: ParsedRequest): boolean {
   return request.headers.upgrade !== undefined;
 }
 
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
+
+function destroyThis(this: Duplex): void {
+  this.destroy();
+}
+
 function answer(socket: Duplex, error: WebSocketError): void {
   socket.end(error.httpResponse());
   setTimeout(() => socket.destroy(), 1000).unref();
@@ -136,16 +144,23 @@ export function serve(options: ServeOptions): WebSocketServer {
     // ALPN chose HTTP/2: the session is node:http2's, its streams ours.
     if (h2 !== undefined && (socket as TLSSocket).alpnProtocol === 'h2') return h2.take(socket);
     sockets.add(socket);
-    const parser = new RequestHeadParser(limits);
-    const timer = setTimeout(() => socket.destroy(), handshakeTimeout);
+    // Released by done(): a live WebSocket keeps none of its handshake state
+    // (the closures' shared context outlives the handshake; its slots need not).
+    let parser: RequestHeadParser | undefined = new RequestHeadParser(limits);
+    let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(destroySocket, handshakeTimeout, socket);
     timer.unref();
     const done = (): void => {
+      if (timer === undefined) return;
       clearTimeout(timer);
+      timer = undefined;
+      parser = undefined;
       sockets.delete(socket);
       socket.off('data', onData);
+      socket.off('close', done);
     };
     let first = true;
     const onData = (chunk: Buffer): void => {
+      if (parser === undefined) return;
       const wasFirst = first;
       first = false;
       if (h2 !== undefined && wasFirst && isHttp2Preface(chunk)) {
@@ -166,6 +181,7 @@ export function serve(options: ServeOptions): WebSocketServer {
         return;
       }
       if (request === undefined) return;
+      const trailing = parser.trailing;
       done();
       if (!isUpgradeRequest(request)) {
         keep(socket);
@@ -196,14 +212,14 @@ export function serve(options: ServeOptions): WebSocketServer {
       // The acceptor resumes reading through the WebSocket's transport.
       socket.pause();
       try {
-        acceptors.for(chosen)(request, socket, parser.trailing);
+        acceptors.for(chosen)(request, socket, trailing);
       } catch (error) {
         keep(socket);
         failed(socket, 'the upgrade handler', error);
       }
     };
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => done());
+    socket.on('error', destroyThis);
+    socket.on('close', done);
     socket.on('data', onData);
   };
 
