@@ -162,6 +162,9 @@ export class Connection {
   #shouldClose = false;
   #eof = false;
   #error: WebSocketError | undefined;
+  // A failure found while events parsed before it still wait: its close
+  // frame goes out when the owner reaches its error event (fail in order).
+  #deferredClose = false;
 
   constructor(options: ConnectionOptions) {
     this.role = options.role;
@@ -228,6 +231,7 @@ export class Connection {
       event = event.event;
       this.#pendingEvents--;
     }
+    if (this.#deferredClose && event.type === 'error' && event.error === this.#error) this.#closeForFailure();
     if (head + 1 === events.length) {
       this.#events = NO_EVENTS;
       this.#head = 0;
@@ -350,21 +354,33 @@ export class Connection {
 
   /** Fail the connection (§7.1.7): queue a close frame with the error's code, stop parsing. */
   #failWith(cause: unknown): void {
+    // Anything but our own error type is a bug or an extension's surprise:
+    // the details stay local (the cause), the peer gets 1011 "internal error".
     const error =
       cause instanceof WebSocketError
         ? cause
-        : new WebSocketError('WS_ERR_EXTENSION_FAILED', String((cause as Error)?.message ?? cause), {
+        : new WebSocketError('WS_ERR_INTERNAL', `unexpected error: ${String((cause as Error)?.message ?? cause)}`, {
             closeCode: 1011,
+            side: 'local',
             cause,
           });
     if (this.#error !== undefined) return;
     this.#error = error;
     this.#parser.stop();
+    // Events parsed before the violation are delivered first, and what the
+    // owner sends in reply to them goes out before the close frame.
+    if (this.#events.length > this.#head) this.#deferredClose = true;
+    else this.#closeForFailure();
+    this.#pushEvent({ type: 'error', error });
+  }
+
+  #closeForFailure(): void {
+    this.#deferredClose = false;
+    const error = this.#error!;
     if (this.#closeSent === undefined && this.#state !== ReadyState.CLOSED) {
       this.#sendClose(error.closeCode, closeReasonFor(error));
     }
     this.#shouldClose = true;
-    this.#pushEvent({ type: 'error', error });
   }
 
   // ─── sending ────────────────────────────────────────────────────────────
@@ -594,8 +610,14 @@ function frameBytes(b0: number, data: Uint8Array, maskKey: (() => number) | unde
   return out;
 }
 
-/** A short close reason for a protocol error: its message, cut to 123 UTF-8 bytes. */
+/**
+ * A short close reason for an error: a peer's violation gets its message,
+ * cut to 123 UTF-8 bytes; our own internal failures (local, 1011: a handler,
+ * an extension, a bug) only "internal error", since details may be
+ * security-sensitive (as Python websockets does). A keepalive timeout says so.
+ */
 function closeReasonFor(error: WebSocketError): string {
+  if (error.side === 'local' && error.closeCode === 1011 && error.code !== 'WS_ERR_PING_TIMEOUT') return 'internal error';
   const message = error.message;
   if (message.length <= 123 && /^[\x20-\x7e]*$/.test(message)) return message;
   let reason = '';
