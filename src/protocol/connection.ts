@@ -217,6 +217,7 @@ export class Connection {
   receiveEof(): void {
     this.#eof = true;
     this.#parser.stop();
+    this.#assembler.release(); // a peer dropped mid-frame: free its partial message now
     this.#state = ReadyState.CLOSED;
   }
 

@@ -140,7 +140,7 @@ test('keepalive does not close a live peer while the server itself has stopped r
   });
   const ws = await client(t, url);
   for (let i = 0; i < 50; i++) ws.send(new Uint8Array(64 * 1024));
-  await until(() => received === 50, PATIENCE, 'all messages consumed');
+  await until(() => received === 50, PATIENCE, `all messages consumed (${received}, client state ${ws.readyState})`);
   t.is(ws.readyState, 1, 'the connection survived the pause');
   // Once reading again, keepalive works as usual.
   await delay(300);
