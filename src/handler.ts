@@ -31,8 +31,28 @@ export type ConnectionHandler = (ws: WebSocket) => void | Promise<void>;
 export type Outgoing = SendData | Message;
 /** Observables in, observables out (shape 3). */
 export type ObservableHandler = (messages$: Observable<Message>, ws: WebSocket) => Observable<Outgoing> | void;
-/** Any of the three handler shapes. */
-export type Handler = WebSocketClass | ConnectionHandler | ObservableHandler;
+/**
+ * What a handler function may return: nothing, a promise (shape 2: the
+ * connection closes with 1000 when it settles; its value is ignored, so
+ * `async (ws) => ws.close()` fits) or an observable to send (shape 3).
+ */
+export type HandlerResult = void | PromiseLike<unknown> | Observable<Outgoing>;
+/**
+ * Shapes 2 and 3 as one function type, so that TypeScript types an inline
+ * handler's parameters without annotations: `(ws) => …` gets the
+ * WebSocket, `(messages$, ws) => …` gets the message stream and the
+ * WebSocket. Both parameters are the WebSocket at run time, which is an
+ * `Observable<Message>` too (its `subscribe`/`pipe` are `messages$`'s), so
+ * a function annotated as {@link ConnectionHandler} or
+ * {@link ObservableHandler} fits as well.
+ */
+export type HandlerFunction = (ws: WebSocket, self: WebSocket) => HandlerResult;
+/**
+ * Any of the three handler shapes. The function member comes first: it is
+ * the one an inline arrow function is typed from (the class member has no
+ * call signature and does not interfere).
+ */
+export type Handler = HandlerFunction | WebSocketClass;
 
 const kObservable = Symbol('ws4ts.observableHandler');
 
@@ -44,8 +64,8 @@ const kObservable = Symbol('ws4ts.observableHandler');
  * serve({ handler: observe((messages$) => messages$.pipe(map((m) => m.data))) });
  * ```
  */
-export function observe(fn: (messages$: Observable<Message>, ws: WebSocket) => Observable<Outgoing> | void): ObservableHandler {
-  const marked = (messages$: Observable<Message>, ws: WebSocket) => fn(messages$, ws);
+export function observe(fn: ObservableHandler): HandlerFunction {
+  const marked = (messages$: WebSocket, ws: WebSocket) => fn(messages$, ws);
   Object.defineProperty(marked, kObservable, { value: true });
   return marked;
 }
@@ -54,7 +74,7 @@ function isWebSocketClass(handler: Handler): handler is WebSocketClass {
   return handler === WebSocket || handler.prototype instanceof WebSocket;
 }
 
-function isObservableHandler(handler: Handler): handler is ObservableHandler {
+function isObservableHandler(handler: HandlerFunction): boolean {
   return (handler as { [kObservable]?: boolean })[kObservable] === true || handler.length >= 2;
 }
 
@@ -78,9 +98,11 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
   }
   const ws = new WebSocket(init);
   if (isObservableHandler(handler)) {
-    // Subscribe before the connection starts so no message is missed.
+    // Subscribe before the connection starts so no message is missed. The
+    // message stream handed over is the WebSocket itself (an Observable of
+    // its messages), as the HandlerFunction type says.
     try {
-      const output = handler(ws.messages$, ws);
+      const output = handler(ws, ws);
       if (isObservable(output)) subscribeOutput(ws, output);
     } catch (error) {
       startWebSocket(ws);
@@ -91,9 +113,9 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     return ws;
   }
   startWebSocket(ws);
-  let result: void | Promise<void> | Observable<Outgoing>;
+  let result: HandlerResult;
   try {
-    result = (handler as (ws: WebSocket) => void | Promise<void> | Observable<Outgoing>)(ws);
+    result = (handler as (ws: WebSocket) => HandlerResult)(ws);
   } catch (error) {
     ws[kHandlerFailed](error);
     return ws;

@@ -6,7 +6,7 @@
  */
 export { WebSocket, EchoWebSocket, prepareMessage, type PreparedMessage, type WebSocketOptions, type WebSocketInit, type RequestInfo, type ResponseInfo, type SendData, type SendStream } from './websocket.js';
 export { connect, HandshakeError, type ConnectOptions } from './client.js';
-export { observe, runHandler, type Handler, type WebSocketClass, type ConnectionHandler, type ObservableHandler, type Outgoing } from './handler.js';
+export { observe, runHandler, type Handler, type HandlerFunction, type HandlerResult, type WebSocketClass, type ConnectionHandler, type ObservableHandler, type Outgoing } from './handler.js';
 export * from './server/index.js';
 export * from './transport/index.js';
 export { WebSocketError, type WebSocketErrorCode, type ErrorSide } from './protocol/errors.js';
@@ -15,3 +15,4 @@ export { ReadyState, type CloseOutcome, type Role } from './protocol/connection.
 export type { Message, TextMessage, BinaryMessage, ProtocolLimits } from './protocol/message.js';
 export type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './protocol/extension.js';
 export { permessageDeflate, type DeflateOptions } from './extensions/index.js';
+export * from './observe/index.js';

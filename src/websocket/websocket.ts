@@ -31,6 +31,14 @@ import { toPayload } from './payload.js';
 import { PingTracker } from './pings.js';
 import { keepaliveStep, keepalivePeriod } from './keepalive.js';
 import { addTicker, kTick, removeTicker, type Tickable } from './timer-wheel.js';
+import { closeChannel, errorChannel, openChannel } from '../observe/channels.js';
+import type { ConnectionCounters } from '../observe/counters.js';
+import { EventTargetBase, Listeners } from '../web/event-target.js';
+import { PendingTransport, WebState, clientBufferedAmount, clientReadyState, clientSend, closeEvents, messageEvent, startClient, type BinaryType, type WebSocketClientOptions } from '../web/client.js';
+import { closeArguments, parseProtocols, parseWebSocketUrl } from '../web/rules.js';
+import { installWebInterface } from '../web/interface.js';
+import type { EventListenerLike, ListenerOptions } from '../web/event-target.js';
+import type { CloseEvent as CloseEventType } from '../web/events.js';
 
 /** @internal Start a WebSocket built by a server or `connect()`. */
 export const kStart: unique symbol = Symbol('ws4ts.start');
@@ -84,6 +92,8 @@ const ENDED = 16;
 const INBOX_PAUSED = 32; // reading paused: the application has not taken what was read
 const OUTPUT_PAUSED = 64; // reading paused: our output to the peer is over writeHighWaterMark
 const PAUSED = INBOX_PAUSED | OUTPUT_PAUSED;
+const EVENTS = 128; // somebody listens: dispatch events (src/web)
+const WEB = 256; // built by `new WebSocket(url)`: the standard's send/close/readyState
 
 /** The state of a WebSocket that most idle connections never need. */
 class Rare {
@@ -97,6 +107,8 @@ class Rare {
   pings: PingTracker | undefined = undefined;
   closeListeners: ((ws: WebSocket) => void)[] | undefined = undefined;
   stallBuffered = 0; // bufferedAmount at the last tick while output-paused
+  events: Listeners | undefined = undefined; // EventTarget listeners (src/web)
+  web: WebState | undefined = undefined; // the WHATWG face's state (src/web)
 }
 
 const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
@@ -114,19 +126,25 @@ const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
  * for await (const message of ws) ws.send(message.data);
  * ```
  */
-export class WebSocket implements AsyncIterable<Message> {
+export class WebSocket extends EventTargetBase implements AsyncIterable<Message> {
   /** The selected subprotocol, or `''`. */
-  readonly protocol: string;
+  readonly protocol!: string;
   /** The negotiated `Sec-WebSocket-Extensions` value, or `''`. */
-  readonly extensions: string;
+  readonly extensions!: string;
   /** Server side: the upgrade request. */
   readonly request: RequestInfo | undefined;
   /** Client side: the handshake response. */
   readonly response: ResponseInfo | undefined;
 
-  readonly #transport: Transport;
-  readonly #connection: Connection;
-  readonly #options: WebSocketOptions;
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+
+  // Not readonly: a URL-built WebSocket adopts its connection after the handshake.
+  #transport!: Transport;
+  #connection!: Connection;
+  #options!: WebSocketOptions;
   #flags = 0;
   #lastInput = 0;
   #tickerKey = 0;
@@ -139,18 +157,51 @@ export class WebSocket implements AsyncIterable<Message> {
   // Everything an idle connection usually never uses lives in one object
   // created on first use.
   #rare: Rare | undefined;
+  // Counters (src/observe): plain numbers, read only through `counters`.
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #openedAt = 0;
 
   get #r(): Rare {
     return (this.#rare ??= new Rare());
   }
 
-  constructor(init: WebSocketInit) {
+  /** A connection built by a server or `connect()`. */
+  constructor(init: WebSocketInit);
+  /**
+   * The WHATWG form: a client connecting to `url` (ws, wss, http or https),
+   * offering `protocols`. Throws `SyntaxError` (DOMException) for a bad URL,
+   * a fragment, an invalid or repeated protocol. See the README for where
+   * such an object follows the standard rather than ws4ts.
+   */
+  constructor(url: string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions);
+  constructor(init: WebSocketInit | string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions) {
+    super();
+    if (typeof init === 'object' && init !== null && 'transport' in init) {
+      this.#setup(init);
+      return;
+    }
+    if (init === undefined) throw new TypeError('WebSocket needs a URL');
+    const url = parseWebSocketUrl(init);
+    const offered = parseProtocols(protocols);
+    const state = new WebState(url);
+    this.#setup({ transport: new PendingTransport(() => state.abort!.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'))), role: 'client' });
+    this.#connection.receiveEof(); // an engine that accepts nothing until the real one is adopted
+    this.#r.web = state;
+    this.#flags |= WEB;
+    startClient(this, state, offered, options ?? {}, webHost);
+  }
+
+  #setup(init: WebSocketInit): void {
+    const self = this as { -readonly [K in 'protocol' | 'extensions' | 'request' | 'response']: WebSocket[K] };
     this.#transport = init.transport;
     this.#options = init.options ?? {};
-    this.protocol = init.protocol ?? '';
-    this.extensions = init.extensionsHeader ?? '';
-    this.request = init.request;
-    this.response = init.response;
+    self.protocol = init.protocol ?? '';
+    self.extensions = init.extensionsHeader ?? '';
+    self.request = init.request;
+    self.response = init.response;
     if (init.head !== undefined && init.head.length > 0) this.#r.head = init.head;
     const extensions = init.extensions ?? [];
     this.#connection = new Connection({
@@ -174,6 +225,10 @@ export class WebSocket implements AsyncIterable<Message> {
    * `receive()` (pausing reads once `highWaterMark` messages wait).
    */
   receivedMessage(message: Message): void {
+    if ((this.#flags & EVENTS) !== 0 && this.#rare!.events!.has('message')) {
+      this.#dispatch(messageEvent(message, this.#rare!.web));
+      return;
+    }
     this.#inboxed().push(message);
   }
 
@@ -196,13 +251,36 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyState {
-    const state = this.#connection.readyState;
-    return this.#flags & CLOSED ? ReadyState.CLOSED : state === ReadyState.CLOSED ? ReadyState.CLOSING : state;
+    const inner = this.#connection.readyState;
+    const state = this.#flags & CLOSED ? ReadyState.CLOSED : inner === ReadyState.CLOSED ? ReadyState.CLOSING : inner;
+    return (this.#flags & WEB) !== 0 ? (clientReadyState(this.#rare!.web!, state) as ReadyState) : state;
   }
 
-  /** Bytes queued and not yet handed to the operating system. */
+  /**
+   * Bytes queued and not yet handed to the operating system. For a URL-built
+   * WebSocket, as the standard counts: application data only, plus what was
+   * sent after closing.
+   */
   get bufferedAmount(): number {
+    const queued = this.#queued;
+    return (this.#flags & WEB) !== 0 ? clientBufferedAmount(this.#rare!.web!, queued, this.readyState) : queued;
+  }
+
+  /** Output bytes queued in the engine and the transport: what flow control counts. */
+  get #queued(): number {
     return this.#connection.pendingBytes + this.#transport.writableLength;
+  }
+
+  /** What this connection has carried: messages and wire bytes each way, open time, close code. */
+  get counters(): ConnectionCounters {
+    return {
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      openedAt: this.#openedAt,
+      closeCode: this.#rare?.outcome?.code,
+    };
   }
 
   /** The peer's address. */
@@ -289,18 +367,27 @@ export class WebSocket implements AsyncIterable<Message> {
    * Do not mutate a buffer after passing it to `send`.
    */
   send(data: SendData): boolean;
+  /** A Blob: URL-built (WHATWG) WebSockets only, sent in order once read. */
+  send(data: Blob): void;
   send(data: SendStream): Promise<boolean>;
-  send(data: SendData | SendStream): boolean | Promise<boolean> {
+  send(data: SendData | SendStream | Blob): boolean | Promise<boolean> | void {
+    if ((this.#flags & WEB) !== 0) return clientSend(this, this.#rare!.web!, data, (payload) => void this.#sendPayload(payload));
     const payload = toPayload(data);
     if (payload === undefined) return this.#sendStream(data as SendStream);
+    return this.#sendPayload(payload);
+  }
+
+  #sendPayload(payload: string | Uint8Array): boolean {
     if (!this.#canSend()) return false;
     const outbox = this.#outbox;
     if (outbox !== undefined && outbox.streaming) {
       outbox.enqueue(payload);
+      this.#messagesOut++;
       return true;
     }
     if (!this.#admit(payload.length)) return false;
     this.#connection.send(payload);
+    this.#messagesOut++;
     this.#scheduleFlush();
     return true;
   }
@@ -317,13 +404,14 @@ export class WebSocket implements AsyncIterable<Message> {
     if (!this.#canSend()) return false;
     if (!this.#admit(prepared.frame.length)) return false;
     connection.sendFrames(prepared.frame);
+    this.#messagesOut++;
     this.#scheduleFlush();
     return true;
   }
 
   /** Resolves when `bufferedAmount` is at or below `writeHighWaterMark`, or the connection closed. */
   drain(): Promise<void> {
-    if (this.#flags & CLOSED || this.bufferedAmount <= this.#writeHighWaterMark) return Promise.resolve();
+    if (this.#flags & CLOSED || this.#queued <= this.#writeHighWaterMark) return Promise.resolve();
     return this.#outboxed().waitDrain();
   }
 
@@ -340,7 +428,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #admit(size: number): boolean {
     const cap = this.#options.maxBufferedAmount === undefined ? DEFAULT_MAX_BUFFERED_AMOUNT : this.#options.maxBufferedAmount;
     if (cap === null) return true;
-    const backlog = this.bufferedAmount;
+    const backlog = this.#queued;
     if (backlog <= cap) {
       this.#largest = size;
       return true;
@@ -371,7 +459,7 @@ export class WebSocket implements AsyncIterable<Message> {
       connection: this.#connection,
       flushNow: () => this[kFlush](),
       scheduleFlush: () => this.#scheduleFlush(),
-      bufferedAmount: () => this.bufferedAmount,
+      bufferedAmount: () => this.#queued,
       get writeHighWaterMark() {
         return ws.#writeHighWaterMark;
       },
@@ -413,10 +501,22 @@ export class WebSocket implements AsyncIterable<Message> {
    * be sent (1004–1006, 1015, outside 1000–4999) or a reason over 123 bytes.
    * Resolves like {@link finished}.
    */
-  close(code = 1000, reason = ''): Promise<CloseOutcome> {
-    // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
-    if (code === 1005) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
-    this.#connection.close(code, reason);
+  close(code?: number, reason?: string): Promise<CloseOutcome> {
+    if ((this.#flags & WEB) !== 0) {
+      // The standard's rules: DOMExceptions, no code sent when none is given, closing while connecting fails the connection.
+      ({ code, reason } = closeArguments(code, reason));
+      const state = this.#rare!.web!;
+      if (state.connecting || state.abandoned) {
+        if (!state.abandoned) state.abandoned = true;
+        state.abort?.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'));
+        return this.finished;
+      }
+    } else if (code === 1005) {
+      // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
+      throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
+    }
+    if (code === 1005) this.#connection.closeWithoutCode(); // only reachable by the WHATWG path
+    else this.#connection.close(code ?? 1000, reason ?? '');
     this[kFlush]();
     return this.finished;
   }
@@ -432,9 +532,10 @@ export class WebSocket implements AsyncIterable<Message> {
     const connection = this.#connection;
     const bytes = connection.bytesToSend();
     if (bytes.length > 0) {
+      for (let i = 0; i < bytes.length; i++) this.#bytesOut += bytes[i]!.length;
       // Pause reading only when the transport promised a drain event (write
       // returned false): that event is what resumes it.
-      if (!this.#transport.write(bytes) && (this.#flags & OUTPUT_PAUSED) === 0 && this.bufferedAmount > this.#writeHighWaterMark) {
+      if (!this.#transport.write(bytes) && (this.#flags & OUTPUT_PAUSED) === 0 && this.#queued > this.#writeHighWaterMark) {
         this.#pause(OUTPUT_PAUSED, true);
       }
     }
@@ -472,6 +573,8 @@ export class WebSocket implements AsyncIterable<Message> {
     if (this.#flags & STARTED) return;
     this.#flags |= STARTED;
     this.#transport.attach(new Sink(this));
+    this.#openedAt = Date.now();
+    if (openChannel.hasSubscribers) openChannel.publish({ role: this.#connection.role, websocket: this, protocol: this.protocol, extensions: this.extensions });
     const period = keepalivePeriod(this.#keepaliveSettings());
     if (period > 0) {
       this.#lastInput = performance.now();
@@ -482,6 +585,7 @@ export class WebSocket implements AsyncIterable<Message> {
     } catch (error) {
       this[kHandlerFailed](error);
     }
+    if ((this.#flags & EVENTS) !== 0) this.#dispatch(new Event('open'));
     const head = this.#rare?.head;
     if (head !== undefined) {
       this.#rare!.head = undefined;
@@ -497,6 +601,7 @@ export class WebSocket implements AsyncIterable<Message> {
   /** @internal */
   [kData](chunk: Uint8Array): void {
     if (this.#tickerKey !== 0) this.#lastInput = performance.now();
+    this.#bytesIn += chunk.length;
     this.#connection.receive(chunk);
     this[kAfterInput]();
   }
@@ -508,6 +613,7 @@ export class WebSocket implements AsyncIterable<Message> {
     try {
       for (let event: ConnectionEvent | undefined; (event = connection.nextEvent()); ) {
         if (event.type === 'text' || event.type === 'binary') {
+          this.#messagesIn++;
           try {
             this.receivedMessage(event);
           } catch (error) {
@@ -517,6 +623,7 @@ export class WebSocket implements AsyncIterable<Message> {
           this.#onPong(event.data);
         } else if (event.type === 'error') {
           this.#r.error = event.error;
+          if (errorChannel.hasSubscribers) errorChannel.publish({ role: connection.role, websocket: this, error: event.error });
         }
       }
     } finally {
@@ -540,7 +647,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** @internal */
   [kDrain](): void {
-    if (this.#flags & OUTPUT_PAUSED && this.bufferedAmount <= writeLowWaterMark(this.#writeHighWaterMark)) this.#pause(OUTPUT_PAUSED, false);
+    if (this.#flags & OUTPUT_PAUSED && this.#queued <= writeLowWaterMark(this.#writeHighWaterMark)) this.#pause(OUTPUT_PAUSED, false);
     this.#outbox?.drained();
   }
 
@@ -556,11 +663,15 @@ export class WebSocket implements AsyncIterable<Message> {
     for (const extension of connection.extensions) extension.dispose(); // release zlib state (RFC 7692)
     const outcome = connection.closeOutcome();
     this.#r.outcome = outcome;
+    if (closeChannel.hasSubscribers) {
+      closeChannel.publish({ role: connection.role, websocket: this, code: outcome.code, reason: outcome.reason, wasClean: outcome.wasClean, duration: Date.now() - this.#openedAt });
+    }
     try {
       this.closed(outcome.code, outcome.reason);
     } catch (error) {
       this.#report(error);
     }
+    if ((this.#flags & EVENTS) !== 0) for (const event of closeEvents(outcome, this.#rare!.error ?? this.#rare!.web?.failure)) this.#dispatch(event);
     const first = this.#onClosed;
     this.#onClosed = undefined;
     const listeners = this.#rare?.closeListeners;
@@ -606,7 +717,7 @@ export class WebSocket implements AsyncIterable<Message> {
       // While the peer does not take our output we do not read it: progress
       // of the output is the sign of life.
       const rare = this.#r;
-      const buffered = this.bufferedAmount;
+      const buffered = this.#queued;
       if (buffered < rare.stallBuffered) this.#lastInput = now;
       rare.stallBuffered = buffered;
     }
@@ -657,24 +768,96 @@ export class WebSocket implements AsyncIterable<Message> {
     // connection with its code), and a send that lost the race with a close.
     const failed = this.#rare?.error;
     if (this.readyState !== ReadyState.OPEN && error instanceof WebSocketError && (error.code === 'WS_ERR_CLOSED' || error === failed)) return;
+    if (errorChannel.hasSubscribers) errorChannel.publish({ role: this.#connection.role, websocket: this, error });
     this.#report(error);
     if (this.#flags & CLOSED || this.#connection.closeExpected) return;
     this.#connection.fail(new WebSocketError('WS_ERR_HANDLER', 'internal error', { closeCode: 1011, side: 'local', cause: error }));
     this[kFlush]();
   }
+
+  // ─── the WHATWG face (src/web) ───────────────────────────────────────────
+
+  #dispatch(event: Event): void {
+    this.#rare!.events!.dispatch(this, event, (error) => this.#report(error));
+  }
+
+  static #events(ws: WebSocket, create: boolean): Listeners | undefined {
+    if (create && ws.#rare?.events === undefined) {
+      ws.#r.events = new Listeners();
+      ws.#flags |= EVENTS;
+    }
+    return ws.#rare?.events;
+  }
+
+  static #web(ws: WebSocket, create: boolean): WebState | undefined {
+    if (create && ws.#rare?.web === undefined) ws.#r.web = new WebState(undefined);
+    return ws.#rare?.web;
+  }
+
+  static {
+    installWebInterface<WebSocket>(WebSocket, {
+      events: WebSocket.#events as never,
+      web: WebSocket.#web as never,
+      report: (ws, error) => ws.#report(error),
+    });
+  }
+
+  /** @internal Adopt the negotiated connection (URL-built WebSockets). */
+  static adopt(ws: WebSocket, init: WebSocketInit): void {
+    ws.#setup(init);
+  }
 }
 
-export interface WebSocket {
-  /**
-   * `messages$.pipe(...)`: lets a one-parameter observable handler
-   * `(messages$) => messages$.pipe(...)` be handed the WebSocket itself.
-   */
-  pipe: Observable<Message>['pipe'];
+/** The class's side of src/web/client.ts. */
+const webHost = {
+  adopt: (ws: WebSocket, init: WebSocketInit) => WebSocket.adopt(ws, init),
+  fail: (ws: WebSocket) => ws[kClose](undefined),
+};
+
+/**
+ * A WebSocket is also an `Observable<Message>`: its `subscribe`, `pipe`,
+ * `forEach`, `lift` and `toPromise` are those of {@link WebSocket.messages$}.
+ * So every handler function can be handed the WebSocket first, and one type
+ * serves `(ws) => …` and `(messages$, ws) => messages$.pipe(…)` alike (which
+ * is what lets TypeScript type an inline handler's parameters: it cannot
+ * choose between two function types by the number of parameters).
+ */
+export interface WebSocket extends Observable<Message> {}
+// On the prototype, not per instance: an idle connection holds no closure for them.
+const observableMethods = ['subscribe', 'pipe', 'forEach', 'lift', 'toPromise'] as const;
+for (const name of observableMethods) {
+  Object.defineProperty(WebSocket.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: function (this: WebSocket, ...args: unknown[]) {
+      const stream = this.messages$ as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return stream[name]!(...args);
+    },
+  });
 }
-// On the prototype, not per instance: an idle connection holds no closure for it.
-WebSocket.prototype.pipe = function pipe(this: WebSocket, ...operators: unknown[]) {
-  return (this.messages$.pipe as (...ops: unknown[]) => Observable<unknown>)(...operators);
-} as Observable<Message>['pipe'];
+// Observable's (deprecated) public fields, for structural compatibility: a WebSocket is a source, not an operator chain.
+for (const name of ['source', 'operator'] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { configurable: true, get: () => undefined });
+}
+
+/** The WHATWG attributes, installed on the prototype by src/web/interface.ts. */
+export interface WebSocket {
+  /** `'blob'` (default, as the standard) or `'arraybuffer'`: the `data` of binary `message` events. */
+  binaryType: BinaryType;
+  /** The URL given to the WHATWG constructor, serialised (`''` for a server-side connection). */
+  readonly url: string;
+  /** Handler attributes: `null` until set; a non-function sets `null`. */
+  onopen: ((this: WebSocket, event: Event) => unknown) | null;
+  onmessage: ((this: WebSocket, event: MessageEvent) => unknown) | null;
+  onerror: ((this: WebSocket, event: Event) => unknown) | null;
+  onclose: ((this: WebSocket, event: CloseEventType) => unknown) | null;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  addEventListener(type: string, listener: EventListenerLike | null, options?: ListenerOptions | boolean): void;
+  removeEventListener(type: string, listener: EventListenerLike | null, options?: EventListenerOptions | boolean): void;
+}
 
 /** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */
 export class EchoWebSocket extends WebSocket {

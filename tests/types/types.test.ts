@@ -1,0 +1,24 @@
+/**
+ * Runs the type tests: `tsc -p tests/types` over files of inline handlers and
+ * option objects (tests/types/*.ts), under `--strict`. They pass when every
+ * inline handler is typed without annotations and every `@ts-expect-error`
+ * marks a real type error.
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const tsc = require.resolve('typescript/bin/tsc');
+const project = fileURLToPath(new URL('.', import.meta.url));
+
+test('inline handlers in every server shape type-check under --strict, and wrong ones do not', async (t) => {
+  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(process.execPath, [tsc, '-p', project, '--pretty', 'false'], { timeout: 120_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, output: `${stdout}${stderr}` });
+    });
+  });
+  t.is(output.trim(), '', 'tsc reports no error');
+  t.is(code, 0);
+});
