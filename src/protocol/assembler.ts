@@ -67,6 +67,14 @@ export class MessageAssembler implements FrameSink {
     this.#limits = limits;
     this.#sink = sink;
   }
+  /** Drop any partial message at once (the connection is gone): its buffers go to the GC now, not with the connection. */
+  release(): void {
+    this.#buffer = EMPTY;
+    this.#buffered = 0;
+    this.#pieces = undefined;
+    this.#view = undefined;
+  }
+
 
   /** True while a fragmented data message is incomplete. */
   get inMessage(): boolean {

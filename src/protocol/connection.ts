@@ -80,8 +80,7 @@ const EMPTY = new Uint8Array(0);
  * });
  * ```
  */
-// A MessageSink structurally: its sink methods are internal, so the public types do not name it.
-export class Connection {
+export class Connection implements MessageSink {
   /** This side's role. */
   readonly role: Role;
   /** The negotiated extensions. */
@@ -101,6 +100,10 @@ export class Connection {
   #closeSent: { code: number; reason: string } | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
   #error: WebSocketError | undefined;
+  // A failure found while events parsed before it still wait: the state
+  // change and the close frame happen when the owner reaches its error event
+  // (fail in order: replies to earlier messages go out first).
+  #deferredFail = false;
 
   constructor(options: ConnectionOptions) {
     this.role = options.role;
@@ -175,11 +178,14 @@ export class Connection {
   receiveEof(): void {
     this.#apply(EOF);
     this.#parser.stop();
+    this.#assembler.release(); // a peer dropped mid-frame: free its partial message now
   }
 
   /** The next event, or `undefined` when none is ready. */
   nextEvent(): ConnectionEvent | undefined {
-    return this.#events.next();
+    const event = this.#events.next();
+    if (this.#deferredFail && event !== undefined && event.type === 'error' && event.error === this.#error) this.#failNow();
+    return event;
   }
 
   /** Events queued (including ones behind an unfinished transform): for read backpressure. */
@@ -265,16 +271,25 @@ export class Connection {
     const error =
       cause instanceof WebSocketError
         ? cause
-        : new WebSocketError('WS_ERR_EXTENSION_FAILED', String((cause as Error)?.message ?? cause), {
+        : // A bug or an extension's surprise: details stay local (the cause), the peer gets 1011 "internal error".
+          new WebSocketError('WS_ERR_INTERNAL', `unexpected error: ${String((cause as Error)?.message ?? cause)}`, {
             closeCode: 1011,
+            side: 'local',
             cause,
           });
-    const wasOpen = this.#state === OPEN;
-    this.#apply(FAIL);
     this.#error = error;
     this.#parser.stop();
-    if (wasOpen) this.#queueClose(error.closeCode, truncateCloseReason(error.message));
+    if (this.#events.size > 0) this.#deferredFail = true;
+    else this.#failNow();
     this.#events.push({ type: 'error', error });
+  }
+
+  #failNow(): void {
+    this.#deferredFail = false;
+    const error = this.#error!;
+    const wasOpen = this.#state === OPEN;
+    this.#apply(FAIL);
+    if (wasOpen) this.#queueClose(error.closeCode, closeReasonFor(error));
   }
 
   // ─── sending ────────────────────────────────────────────────────────────
@@ -471,4 +486,15 @@ function frameBytes(b0: number, data: Uint8Array, maskKey: (() => number) | unde
   const out: Uint8Array[] = [];
   encodeBinaryFrame(out, b0, data, maskKey?.());
   return out;
+}
+
+/**
+ * The close reason for an error: a peer's violation gets its message (cut to
+ * 123 bytes); our own internal failures (local, 1011: a handler, an
+ * extension, a bug) only "internal error", since details may be
+ * security-sensitive (as Python websockets does). A keepalive timeout says so.
+ */
+function closeReasonFor(error: WebSocketError): string {
+  if (error.side === 'local' && error.closeCode === 1011 && error.code !== 'WS_ERR_PING_TIMEOUT') return 'internal error';
+  return truncateCloseReason(error.message);
 }

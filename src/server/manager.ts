@@ -448,8 +448,9 @@ export class WebSocketManager implements Iterable<WebSocket> {
         continue;
       }
       try {
-        ws.sendPrepared(prepared);
-        sent++;
+        // false: closing meanwhile, or the connection's own maxBufferedAmount cap closed it (1008).
+        if (ws.sendPrepared(prepared)) sent++;
+        else slow.push(ws);
       } catch (error) {
         failed.push({ ws, error });
       }

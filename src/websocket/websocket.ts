@@ -387,10 +387,12 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     const outbox = this.#outbox;
     if (outbox !== undefined && outbox.streaming) {
       outbox.enqueue(payload);
+      this.#messagesOut++;
       return true;
     }
     if (!this.#admit(payload.length)) return false;
     this.#connection.send(payload);
+    this.#messagesOut++;
     this.#scheduleFlush();
     return true;
   }

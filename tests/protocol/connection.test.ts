@@ -602,7 +602,7 @@ test('RFC 6455 §9: a decode that rejects fails the connection (1011), after the
   collected.push(...events(connection));
   t.deepEqual(collected, [
     { type: 'text', data: 'before' },
-    { type: 'error', code: 'WS_ERR_EXTENSION_FAILED', closeCode: 1011 },
+    { type: 'error', code: 'WS_ERR_INTERNAL', closeCode: 1011 },
   ]);
   t.is(sentFrames(connection)[0]?.payload.slice(0, 5), '03 f3');
   t.true(connection.shouldCloseTransport);
@@ -640,12 +640,12 @@ test('RFC 6455 §9: an encode that rejects fails the connection (1011) after the
     frames.push(...sentFrames(connection));
     return frames.length === 2;
   });
-  t.deepEqual(collected, [{ type: 'error', code: 'WS_ERR_EXTENSION_FAILED', closeCode: 1011 }]);
+  t.deepEqual(collected, [{ type: 'error', code: 'WS_ERR_INTERNAL', closeCode: 1011 }]);
   t.deepEqual(
     frames.map((f) => [f.opcode, f.payload]),
     [
       [1, toHex(utf8Bytes('m0'))],
-      [8, toHex(concat([hex('03 f3'), utf8Bytes('deflate failed')]))],
+      [8, toHex(concat([hex('03 f3'), utf8Bytes('internal error')]))], // the details stay local
     ],
   );
 });
@@ -654,12 +654,13 @@ test('RFC 6455 §9: a protocol error behind a pending decode is reported after t
   const { connection, until } = withExtension('server');
   connection.receive(concat([compressed(1, 'decoded'), hex('81 00')])); // then an unmasked frame: 1002
   t.is(connection.nextEvent(), undefined);
-  t.true(connection.shouldCloseTransport);
+  t.false(connection.shouldCloseTransport, 'the failing close waits for the message decoded before it');
   const collected: PlainEvent[] = [];
   await until(() => {
     collected.push(...events(connection));
     return collected.some((e) => e.type === 'error');
   });
+  t.true(connection.shouldCloseTransport);
   t.deepEqual(collected, [
     { type: 'text', data: 'decoded' },
     { type: 'error', code: 'WS_ERR_UNMASKED_FRAME', closeCode: 1002 },
@@ -697,6 +698,55 @@ test('queuedEvents counts events still waiting, including those behind a pending
   t.is(connection.queuedEvents, 2);
   await until(() => connection.queuedEvents === 2 && connection.nextEvent() !== undefined);
   t.is(connection.queuedEvents, 1);
+});
+
+// ─── fail in order, no internal detail on the wire (issue 10) ─────────────
+
+test('events parsed before a violation in the same chunk are delivered, and replies go out before the close frame', (t) => {
+  const conn = new Connection({ role: 'server' });
+  const mask = [1, 2, 3, 4];
+  const masked = (b0: number, payload: number[]) => [b0, 0x80 | payload.length, ...mask, ...payload.map((b, i) => b ^ mask[i % 4]!)];
+  // "hi" as text, then a frame with reserved opcode 3 (1002), in one chunk.
+  conn.receive(new Uint8Array([...masked(0x81, [0x68, 0x69]), ...masked(0x83, [])]));
+  const first = conn.nextEvent();
+  t.deepEqual(first, { type: 'text', data: 'hi' });
+  t.notThrows(() => conn.send('hi'), 'a reply to a message before the violation is still allowed');
+  const second = conn.nextEvent();
+  t.is(second?.type, 'error');
+  const out = Buffer.concat(conn.bytesToSend());
+  t.is(out[0], 0x81, 'the echo first');
+  t.is(out[4], 0x88, 'then the close frame');
+  t.is(out.readUInt16BE(6), 1002);
+  t.true(conn.shouldCloseTransport);
+});
+
+test('an unexpected exception inside the engine closes 1011 with a generic reason; the details stay local', async (t) => {
+  const secret = new Error('secret path /etc/app/config at line 12');
+  const extension = {
+    name: 'x-broken',
+    rsvMask: 0x40,
+    encode: () => {
+      throw secret;
+    },
+    decode: () => {
+      throw secret;
+    },
+    dispose: () => {},
+  } as unknown as Extension;
+  const conn = new Connection({ role: 'server', extensions: [extension] });
+  const mask = [1, 2, 3, 4];
+  conn.receive(new Uint8Array([0xc1, 0x81, ...mask, 0x41 ^ 1]));
+  let event: ReturnType<Connection['nextEvent']>;
+  while ((event = conn.nextEvent()) !== undefined && event.type !== 'error');
+  t.is(event?.type, 'error');
+  const error = (event as { error: WebSocketError }).error;
+  t.is(error.code, 'WS_ERR_INTERNAL');
+  t.is(error.cause, secret, 'the full error stays local');
+  const out = Buffer.concat(conn.bytesToSend());
+  t.is(out[0], 0x88);
+  t.is(out.readUInt16BE(2), 1011);
+  t.is(out.subarray(4).toString(), 'internal error');
+  t.false(out.toString('latin1').includes('secret'));
 });
 
 test('RFC 6455 §7: the state says who closed first: closing-by-us → closed-by-us on our side, closed-by-peer on theirs, ended at EOF', (t) => {

@@ -1,35 +1,38 @@
 import test from 'ava';
-import { addTicker, kTick, removeTicker, type Tickable } from '../../src/websocket/timer-wheel.js';
+import { keepaliveStep, keepalivePeriod, type KeepaliveState } from '../../src/websocket/keepalive.js';
 import { EchoWebSocket, type WebSocket } from '../../src/websocket.js';
 import { accept, client, delay, frame, netServer, rawClient, serverWith, until, within, FrameReader, PATIENCE } from '../helpers/loopback.js';
 
-// ─── the shared ticker ────────────────────────────────────────────────────
+// ─── the policy (pure) ────────────────────────────────────────────────────
 
-test('members of one period share a wheel and are ticked until removed', async (t) => {
-  const ticks = [0, 0];
-  const members: Tickable[] = [{ [kTick]: () => void ticks[0]!++ }, { [kTick]: () => void ticks[1]!++ }];
-  const keyA = addTicker(members[0]!, 20);
-  const keyB = addTicker(members[1]!, 24); // rounded to the same 20 ms wheel
-  t.is(keyA, 20);
-  t.is(keyB, 20);
-  await until(() => ticks[0]! >= 2 && ticks[1]! >= 2, PATIENCE, 'two ticks each');
-  removeTicker(members[0]!, keyA);
-  const frozen = ticks[0]!;
-  const other = ticks[1]!;
-  await until(() => ticks[1]! >= other + 2, PATIENCE, 'the other member ticking on');
-  t.is(ticks[0], frozen, 'a removed member is not ticked');
-  removeTicker(members[1]!, keyB);
-  removeTicker(members[1]!, keyB); // harmless twice
+const settings = { pingInterval: 100, pongTimeout: 50, idleTimeout: null };
+const calm: KeepaliveState = { lastInput: 0, pingSentAt: 0, inboxPaused: false, outputPaused: false };
+
+test('policy: ping after pingInterval of silence, dead after pongTimeout without the pong', (t) => {
+  t.is(keepaliveStep(99, calm, settings), 'nothing');
+  t.is(keepaliveStep(100, calm, settings), 'ping');
+  t.is(keepaliveStep(149, { ...calm, pingSentAt: 100 }, settings), 'nothing');
+  t.is(keepaliveStep(150, { ...calm, pingSentAt: 100 }, settings), 'dead');
 });
 
-test('tick periods are at least 10 ms and pass a monotonic now', async (t) => {
-  const seen: number[] = [];
-  const member: Tickable = { [kTick]: (now: number) => void seen.push(now) };
-  const key = addTicker(member, 1);
-  t.is(key, 10);
-  await until(() => seen.length >= 3, PATIENCE, 'three ticks');
-  removeTicker(member, key);
-  for (let i = 1; i < seen.length; i++) t.true(seen[i]! >= seen[i - 1]!);
+test('policy: idle closes after idleTimeout; keepalive off means never a ping', (t) => {
+  const idle = { pingInterval: null, pongTimeout: 50, idleTimeout: 300 };
+  t.is(keepaliveStep(10_000, calm, { ...idle, idleTimeout: null }), 'nothing');
+  t.is(keepaliveStep(299, calm, idle), 'nothing');
+  t.is(keepaliveStep(300, calm, idle), 'idle');
+});
+
+test('policy: read backpressure restarts the clocks; a stalled output is dead after a full ping cycle', (t) => {
+  t.is(keepaliveStep(10_000, { ...calm, inboxPaused: true, pingSentAt: 5 }, settings), 'restart');
+  t.is(keepaliveStep(149, { ...calm, outputPaused: true }, settings), 'nothing');
+  t.is(keepaliveStep(150, { ...calm, outputPaused: true }, settings), 'dead');
+  t.is(keepaliveStep(10_000, { ...calm, outputPaused: true }, { ...settings, pingInterval: null }), 'nothing');
+});
+
+test('policy: the wheel period is a quarter of the shortest setting, 0 when all are off', (t) => {
+  t.is(keepalivePeriod({ pingInterval: null, pongTimeout: 20_000, idleTimeout: null }), 0);
+  t.is(keepalivePeriod({ pingInterval: 20_000, pongTimeout: 8_000, idleTimeout: null }), 2_000);
+  t.is(keepalivePeriod({ pingInterval: null, pongTimeout: 20_000, idleTimeout: 400 }), 100);
 });
 
 // ─── keepalive on real connections ────────────────────────────────────────
@@ -137,7 +140,7 @@ test('keepalive does not close a live peer while the server itself has stopped r
   });
   const ws = await client(t, url);
   for (let i = 0; i < 50; i++) ws.send(new Uint8Array(64 * 1024));
-  await until(() => received === 50, PATIENCE, 'all messages consumed');
+  await until(() => received === 50, PATIENCE, `all messages consumed (${received}, client state ${ws.readyState})`);
   t.is(ws.readyState, 1, 'the connection survived the pause');
   // Once reading again, keepalive works as usual.
   await delay(300);
