@@ -401,6 +401,18 @@ export class Connection implements MessageSink {
   }
 
   /**
+   * Start the closing handshake with an empty close frame: no status code,
+   * so the peer reads 1005. What the WHATWG `close()` sends when given no
+   * arguments. Idempotent like {@link close}.
+   */
+  closeWithoutCode(): void {
+    if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) return;
+    this.#closeSent = { code: CloseCode.NoStatus, reason: '' };
+    this.#state = ReadyState.CLOSING;
+    this.#enqueue({ ready: true, bytes: frameBytes(0x88, buildClosePayload(undefined, ''), this.#maskKey) });
+  }
+
+  /**
    * Fail the connection from our side (e.g. a handler error → 1011, a dead
    * peer → 1011): send a close frame with `error.closeCode` if none was sent
    * and ask for the transport to be closed.

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { createHash, getRandomValues } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { WebSocketError } from './errors.js';
 import { type HttpHeaders, isToken, parseTokenList, parseUpgradeList } from './headers.js';
 
@@ -42,8 +42,14 @@ export const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * ```
  */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID, 'latin1').digest('base64');
+  return sha1Base64(key + GUID);
 }
+
+// The one-shot `crypto.hash` (Node ≥ 20.12) skips the Hash object: about 2.5× faster per key
+// (bench/micro.ts "accept key"); a namespace lookup, since older Node 20 releases lack it.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+const sha1Base64: (text: string) => string =
+  typeof oneShot === 'function' ? (text) => oneShot('sha1', text, 'base64') : (text) => crypto.createHash('sha1').update(text, 'latin1').digest('base64');
 
 /**
  * A fresh `Sec-WebSocket-Key`: 16 random bytes, base64 (RFC 6455 §4.1).
@@ -58,7 +64,7 @@ export function acceptKey(key: string): string {
  * ```
  */
 export function generateKey(random?: (n: number) => Uint8Array): string {
-  const bytes = random === undefined ? getRandomValues(new Uint8Array(16)) : random(16);
+  const bytes = random === undefined ? crypto.getRandomValues(new Uint8Array(16)) : random(16);
   if (bytes.length !== 16) throw invalidArgument(`Random source returned ${bytes.length} bytes instead of 16`);
   return Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString('base64');
 }
