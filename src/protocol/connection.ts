@@ -406,10 +406,9 @@ export class Connection implements MessageSink {
    * arguments. Idempotent like {@link close}.
    */
   closeWithoutCode(): void {
-    if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) return;
+    if (this.#apply(CLOSE) === IGNORE) return;
     this.#closeSent = { code: CloseCode.NoStatus, reason: '' };
-    this.#state = ReadyState.CLOSING;
-    this.#enqueue({ ready: true, bytes: frameBytes(0x88, buildClosePayload(undefined, ''), this.#maskKey) });
+    this.#output.enqueue(frameBytes(0x88, buildClosePayload(undefined, ''), this.#maskKey));
   }
 
   /**
