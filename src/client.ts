@@ -24,20 +24,31 @@ import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } 
 import { connectHttp2 } from './client-h2.js';
 import { HandshakeObservation, observingHandshakes } from './observe/channels.js';
 
-/** A refused opening handshake, with what the server answered. */
+/**
+ * A failed opening handshake, with what the server answered: `status` and
+ * `headers` of its answer (0 and `{}` when none arrived), and its body.
+ *
+ * `code` says which: `WS_ERR_HANDSHAKE` for an answer that refused or broke
+ * the handshake (a remote error), `WS_ERR_TRANSPORT` when the network failed
+ * before any answer (refused connection, DNS, TLS: a local error), both with
+ * close code 1006 when no answer came (no close frame was ever exchanged).
+ */
 export class HandshakeError extends WebSocketError {
   /** HTTP status of the answer (0 when there was none). */
-  readonly status: number;
-  /** Its headers. */
-  readonly headers: HttpHeaders;
+  declare readonly status: number;
   /** Its body (at most 64 KiB), as text. */
   readonly body: string;
 
-  constructor(message: string, status: number, headers: HttpHeaders, body: string, cause?: unknown) {
-    super('WS_ERR_HANDSHAKE', message, { side: 'remote', httpStatus: status || undefined, cause });
+  constructor(message: string, status: number, headers: HttpHeaders, body: string, cause?: unknown, code: 'WS_ERR_HANDSHAKE' | 'WS_ERR_TRANSPORT' = 'WS_ERR_HANDSHAKE') {
+    super(code, message, {
+      side: code === 'WS_ERR_TRANSPORT' ? 'local' : 'remote',
+      // §7.4.1: 1006 when the connection ended without a close frame; 1002 is for a peer's protocol error.
+      closeCode: status === 0 ? 1006 : 1002,
+      status,
+      headers,
+      cause,
+    });
     this.name = 'HandshakeError';
-    this.status = status;
-    this.headers = headers;
     this.body = body;
   }
 }
@@ -148,7 +159,7 @@ function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
       reject(error);
     };
     // Listen for errors first: fail() destroys the request, which emits one.
-    request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)));
+    request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error, 'WS_ERR_TRANSPORT')));
     const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? 10_000);
     const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
     if (options.signal?.aborted) return onAbort();

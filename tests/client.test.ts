@@ -133,6 +133,11 @@ test('a refused TCP connection rejects with a HandshakeError of status 0', async
   const error = await t.throwsAsync(within(connect(`ws://127.0.0.1:${port}/`), PATIENCE), { instanceOf: HandshakeError });
   t.is(error.status, 0);
   t.regex(error.message, /connection failed/);
+  // A network failure is not a protocol error from the remote side (no 1002).
+  t.is(error.code, 'WS_ERR_TRANSPORT');
+  t.is(error.side, 'local');
+  t.is(error.closeCode, 1006);
+  t.deepEqual(error.headers, {});
 });
 
 test('frames that arrive with the 101 answer are delivered', async (t) => {

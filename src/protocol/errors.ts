@@ -7,8 +7,20 @@
  * the HTTP status to answer a bad handshake with, a stable machine-readable
  * `code`, and which side is at fault.
  *
+ * What is thrown, and when:
+ *
+ * - a {@link WebSocketError} with a stable {@link WebSocketError.code} for
+ *   everything the protocol, a peer, the network or the connection's state
+ *   causes (`side: 'remote'` when the peer broke a rule, `'local'` otherwise);
+ * - a standard `TypeError` (wrong type) or `RangeError` (value out of range)
+ *   for a wrong argument or option at a public entry, naming it and its value;
+ * - close codes and reasons that may not be sent are a local
+ *   `WS_ERR_INVALID_CLOSE_CODE` / `WS_ERR_INVALID_ARGUMENT` (the value is
+ *   well-typed but the protocol forbids it).
+ *
  * @module
  */
+import type { HttpHeaders } from './headers.js';
 
 /** Stable identifiers of every error ws4ts raises, in the manner of ws's `WS_ERR_*`. */
 export type WebSocketErrorCode =
@@ -43,12 +55,14 @@ export type WebSocketErrorCode =
   | 'WS_ERR_HANDLER'
   | 'WS_ERR_SLOW_CONSUMER'
   | 'WS_ERR_INTERNAL'
+  // the network failed before the peer answered (refused, DNS, TLS): close code 1006
   | 'WS_ERR_TRANSPORT';
 
 /**
  * Who broke the rules: `remote` for a misbehaving peer (answer with a close
- * frame carrying {@link WebSocketError.closeCode}), `local` for our own
- * caller's mistake (e.g. sending after close, an invalid close code).
+ * frame carrying {@link WebSocketError.closeCode}), `local` for everything
+ * else: our own caller's mistake (e.g. sending after close, an invalid close
+ * code), or a network that failed before any peer answered.
  */
 export type ErrorSide = 'local' | 'remote';
 
@@ -58,9 +72,13 @@ export interface WebSocketErrorOptions {
   closeCode?: number;
   /** Who is at fault. Default `remote`. */
   side?: ErrorSide;
-  /** HTTP status for a rejected opening handshake (400, 403, 426…). */
+  /** HTTP status of a rejected opening handshake (400, 403, 426…). */
+  status?: number;
+  /** HTTP headers of that answer (e.g. `Sec-WebSocket-Version` on a 426). */
+  headers?: HttpHeaders;
+  /** @deprecated Use `status`. */
   httpStatus?: number;
-  /** Extra HTTP headers for a rejected handshake (e.g. `Sec-WebSocket-Version`). */
+  /** @deprecated Use `headers`. */
   httpHeaders?: Readonly<Record<string, string>>;
   /** The underlying error, if any. */
   cause?: unknown;
@@ -84,10 +102,13 @@ export class WebSocketError extends Error {
   readonly closeCode: number;
   /** Who broke the rules. */
   readonly side: ErrorSide;
-  /** HTTP status for handshake errors, otherwise undefined. */
-  readonly httpStatus: number | undefined;
-  /** Extra response headers for handshake errors. */
-  readonly httpHeaders: Readonly<Record<string, string>>;
+  /**
+   * HTTP status of a handshake error: the one a server answers with, or the
+   * one a client received (see `HandshakeError`); otherwise undefined.
+   */
+  readonly status: number | undefined;
+  /** HTTP headers of that answer (empty when there are none). */
+  readonly headers: HttpHeaders;
 
   constructor(code: WebSocketErrorCode, message: string, options: WebSocketErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -95,8 +116,18 @@ export class WebSocketError extends Error {
     this.code = code;
     this.closeCode = options.closeCode ?? 1002;
     this.side = options.side ?? 'remote';
-    this.httpStatus = options.httpStatus;
-    this.httpHeaders = options.httpHeaders ?? {};
+    this.status = options.status ?? options.httpStatus;
+    this.headers = options.headers ?? options.httpHeaders ?? {};
+  }
+
+  /** @deprecated The same as {@link status}. */
+  get httpStatus(): number | undefined {
+    return this.status;
+  }
+
+  /** @deprecated The same as {@link headers}. */
+  get httpHeaders(): HttpHeaders {
+    return this.headers;
   }
 
   /**
@@ -104,12 +135,15 @@ export class WebSocketError extends Error {
    * error's status and reason (`Connection: close`, exact `Content-Length`).
    */
   httpResponse(): string {
-    const status = this.httpStatus ?? 400;
+    const status = this.status || 400;
     const body = `${this.message}\n`;
     let head = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n`;
     head += 'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n';
     head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-    for (const [name, value] of Object.entries(this.httpHeaders)) head += `${name}: ${value}\r\n`;
+    for (const [name, value] of Object.entries(this.headers)) {
+      if (value === undefined) continue;
+      for (const one of typeof value === 'string' ? [value] : value) head += `${name}: ${one}\r\n`;
+    }
     return `${head}\r\n${body}`;
   }
 }

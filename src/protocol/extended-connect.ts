@@ -38,10 +38,10 @@ export type ConnectCheck =
     }
   | { readonly ok: false; readonly error: WebSocketError };
 
-function refuse(httpStatus: number, message: string, httpHeaders?: Record<string, string>): ConnectCheck {
+function refuse(status: number, message: string, headers?: Record<string, string>): ConnectCheck {
   return {
     ok: false,
-    error: new WebSocketError('WS_ERR_HANDSHAKE', message, { side: 'remote', httpStatus, ...(httpHeaders ? { httpHeaders } : {}) }),
+    error: new WebSocketError('WS_ERR_HANDSHAKE', message, { side: 'remote', status, ...(headers ? { headers } : {}) }),
   };
 }
 
@@ -80,7 +80,7 @@ export function isExtendedConnect(headers: HttpHeaders): boolean {
  * ```ts
  * session.on('stream', (stream, headers) => {
  *   const check = validateConnectRequest(headers);
- *   if (!check.ok) stream.respond({ ':status': check.error.httpStatus });
+ *   if (!check.ok) stream.respond({ ':status': check.error.status });
  * });
  * ```
  */

@@ -41,11 +41,11 @@ export type RequestCheck =
   | { readonly ok: false; readonly error: WebSocketError };
 
 /** A refused request: the remote handshake error to answer with. */
-function refusal(httpStatus: number, message: string, httpHeaders?: Record<string, string>): RequestCheck {
+function refusal(status: number, message: string, headers?: Record<string, string>): RequestCheck {
   const error = new WebSocketError('WS_ERR_HANDSHAKE', message, {
     side: 'remote',
-    httpStatus,
-    ...(httpHeaders === undefined ? {} : { httpHeaders }),
+    status,
+    ...(headers === undefined ? {} : { headers }),
   });
   return { ok: false, error };
 }
@@ -63,8 +63,8 @@ function parseVersion(version: string): [number, number] | undefined {
 
 /**
  * Check a client's opening handshake (RFC 6455 §4.2.1). Every rejection is a
- * remote `WS_ERR_HANDSHAKE` {@link WebSocketError} whose `httpStatus`,
- * `httpHeaders` and message make the HTTP answer (`error.httpResponse()`):
+ * remote `WS_ERR_HANDSHAKE` {@link WebSocketError} whose `status`,
+ * `headers` and message make the HTTP answer (`error.httpResponse()`):
  *
  * - method not `GET` → 405 with `Allow: GET`;
  * - HTTP version below 1.1, missing or repeated `Host` → 400;

@@ -5,7 +5,7 @@
  *
  * Server: {@link validateRequest} checks an upgrade request (§4.2.1) and
  * returns the key, offered subprotocols and extension offers, or the
- * {@link WebSocketError} to answer with (its `httpStatus` and `httpHeaders`);
+ * {@link WebSocketError} to answer with (its `status` and `headers`);
  * {@link selectProtocol} and {@link negotiateExtensions} pick what to accept;
  * {@link buildResponse} writes the `101 Switching Protocols` head (§4.2.2).
  *

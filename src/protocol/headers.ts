@@ -69,7 +69,7 @@ export function isToken(value: string): boolean {
 
 function syntaxError(header: string, message: string): WebSocketError {
   return new WebSocketError('WS_ERR_HANDSHAKE', `Invalid ${header} header: ${message}`, {
-    httpStatus: 400,
+    status: 400,
     side: 'remote',
   });
 }

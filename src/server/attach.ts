@@ -57,7 +57,7 @@ export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Ht
     const route = findRoute(routes, request);
     if (route === undefined) {
       socket.on('error', () => {});
-      const error = new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 });
+      const error = new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { status: 404 });
       socket.end(error.httpResponse());
       return;
     }

@@ -102,7 +102,7 @@ export function routeUpgrade(
     if (response.headersSent || !settle(pending)) return;
     // The socket is taken back first, so a late answer from the framework goes nowhere.
     if (socket.destroyed) return;
-    socket.write(new WebSocketError('WS_ERR_HANDSHAKE', 'Handshake timeout', { httpStatus: 408 }).httpResponse());
+    socket.write(new WebSocketError('WS_ERR_HANDSHAKE', 'Handshake timeout', { status: 408 }).httpResponse());
     endSocket(socket);
   }, timeout);
   // Unref'd: a pending upgrade must not keep the process alive; when the

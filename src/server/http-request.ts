@@ -17,7 +17,7 @@
  * header count) are raised as soon as the offending byte arrives.
  *
  * Every rejection is a remote {@link WebSocketError} with code
- * `WS_ERR_HANDSHAKE`, an `httpStatus` (400; 431 for a head over the limits;
+ * `WS_ERR_HANDSHAKE`, an `status` (400; 431 for a head over the limits;
  * 505 for an HTTP major version other than 1) and a short reason, ready for
  * `error.httpResponse()`.
  *
@@ -109,8 +109,8 @@ const HeaderFields = function HeaderFields(): void {} as unknown as new () => Re
 HeaderFields.prototype = Object.create(null);
 
 /** Build the rejection of a bad request head. */
-function headError(httpStatus: number, reason: string): WebSocketError {
-  return new WebSocketError('WS_ERR_HANDSHAKE', reason, { side: 'remote', httpStatus });
+function headError(status: number, reason: string): WebSocketError {
+  return new WebSocketError('WS_ERR_HANDSHAKE', reason, { side: 'remote', status });
 }
 
 /**
@@ -209,7 +209,7 @@ export class RequestHeadParser {
    * Feed bytes. Returns undefined while the head is incomplete, and the
    * parsed request once the blank line that ends it has arrived.
    *
-   * @throws {@link WebSocketError} `WS_ERR_HANDSHAKE` (remote, `httpStatus`
+   * @throws {@link WebSocketError} `WS_ERR_HANDSHAKE` (remote, `status`
    * 400, 431 or 505) for a bad head; `WS_ERR_INVALID_STATE` (local) when
    * called again after a request was returned.
    */

@@ -43,16 +43,16 @@ function ignore(): void {}
 
 /** Answer a refused extended CONNECT on its stream: status, headers, a short text reason. */
 export function refuseStream(stream: ServerHttp2Stream, error: WebSocketError): void {
-  settleServerHandshake(stream, { status: error.httpStatus ?? 400, error });
+  settleServerHandshake(stream, { status: error.status ?? 400, error });
   if (stream.destroyed || stream.closed) return;
   if (!stream.headersSent) {
-    const headers: Record<string, string | number> = {
-      ':status': error.httpStatus ?? 400,
+    const headers: Record<string, string | string[] | number> = {
+      ':status': error.status ?? 400,
       'content-type': 'text/plain; charset=utf-8',
     };
-    for (const [name, value] of Object.entries(error.httpHeaders)) {
+    for (const [name, value] of Object.entries(error.headers)) {
       const lower = name.toLowerCase();
-      if (!CONNECTION_HEADERS.has(lower)) headers[lower] = value;
+      if (value !== undefined && !CONNECTION_HEADERS.has(lower)) headers[lower] = typeof value === 'string' ? value : [...value];
     }
     try {
       stream.respond(headers);
@@ -170,18 +170,18 @@ export class Http2Acceptor {
       route = this.#route(request);
     } catch (error) {
       console.error('ws4ts: the routes function threw:', error);
-      refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
+      refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
       return;
     }
     if (route === undefined) {
-      refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 }));
+      refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { status: 404 }));
       return;
     }
     try {
       this.#acceptors.core(route)(request, check, streamCarrier(stream, check.key));
     } catch (error) {
       console.error('ws4ts: the upgrade handler threw:', error);
-      if (!stream.headersSent) refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
+      if (!stream.headersSent) refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
       else stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     }
   }
@@ -304,14 +304,14 @@ export function http2Front(
     if (acceptor.handle(stream, headers)) return;
     stream.on('error', ignore);
     if (options.onStream === undefined) {
-      refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { httpStatus: 426 }));
+      refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { status: 426 }));
       return;
     }
     try {
       options.onStream(stream, headers);
     } catch (error) {
       console.error('ws4ts: onStream threw:', error);
-      if (!stream.headersSent) refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
+      if (!stream.headersSent) refuseStream(stream, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
       else stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     }
   });

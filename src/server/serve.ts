@@ -134,7 +134,7 @@ export function serve(options: ServeOptions): WebSocketServer {
     if (socket.destroyed) return;
     // Half an answer may be out already: then only closing is safe.
     if (socket.bytesWritten > 0 || socket.writableLength > 0 || socket.writableEnded) socket.destroy();
-    else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
+    else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
   };
 
   const route = (request: UpgradeRequestLike): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
@@ -177,7 +177,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       } catch (error) {
         done();
         keep(socket);
-        answer(socket, error instanceof WebSocketError ? error : new WebSocketError('WS_ERR_HANDSHAKE', 'Bad request', { httpStatus: 400 }));
+        answer(socket, error instanceof WebSocketError ? error : new WebSocketError('WS_ERR_HANDSHAKE', 'Bad request', { status: 400 }));
         return;
       }
       if (request === undefined) return;
@@ -186,7 +186,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       if (!isUpgradeRequest(request)) {
         keep(socket);
         if (onRequest === undefined) {
-          answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { httpStatus: 426, httpHeaders: { Upgrade: 'websocket' } }));
+          answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { status: 426, headers: { Upgrade: 'websocket' } }));
           return;
         }
         try {
@@ -206,7 +206,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       }
       if (chosen === undefined) {
         keep(socket);
-        answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 }));
+        answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { status: 404 }));
         return;
       }
       // The acceptor resumes reading through the WebSocket's transport.

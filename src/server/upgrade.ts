@@ -91,7 +91,7 @@ export interface UpgradeOptions extends WebSocketOptions {
 export type UpgradeListener = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array) => void;
 
 function reject(socket: Duplex, error: WebSocketError): void {
-  settleServerHandshake(socket, { status: error.httpStatus ?? 400, error });
+  settleServerHandshake(socket, { status: error.status ?? 400, error });
   if (socket.destroyed) return;
   socket.end(error.httpResponse());
   // Do not wait for the client to read its answer forever.
@@ -99,7 +99,7 @@ function reject(socket: Duplex, error: WebSocketError): void {
 }
 
 function handshakeError(status: number, reason: string, headers?: Record<string, string>): WebSocketError {
-  return new WebSocketError('WS_ERR_HANDSHAKE', reason, { httpStatus: status, ...(headers ? { httpHeaders: headers } : {}) });
+  return new WebSocketError('WS_ERR_HANDSHAKE', reason, { status: status, ...(headers ? { headers: headers } : {}) });
 }
 
 function originAllowed(origins: UpgradeOptions['origins'], origin: string | undefined): boolean {
@@ -175,7 +175,7 @@ export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
         extensions = negotiated.extensions;
         extensionsHeader = negotiated.header;
       } catch (error) {
-        return carrier.refuse(error instanceof WebSocketError && error.httpStatus ? error : handshakeError(400, 'Invalid extension offer'));
+        return carrier.refuse(error instanceof WebSocketError && error.status ? error : handshakeError(400, 'Invalid extension offer'));
       }
       let opened: ReturnType<HandshakeCarrier['open']>;
       try {
