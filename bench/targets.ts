@@ -74,7 +74,7 @@ function capacityTargets(capacity: readonly CapacityResult[]): TargetRow[] {
   const rows: TargetRow[] = [];
   const best = ours.reduce<CapacityResult | undefined>((b, c) => (b === undefined || c.acceptRate > b.acceptRate ? c : b), undefined);
   const acceptRatio = best && ws ? best.acceptRate / ws.acceptRate : Number.NaN;
-  const cpuBest = ours.reduce((b, c) => Math.max(b, c.acceptPerCpuSecond ?? Number.NaN), Number.NaN);
+  const cpuBest = ours.reduce((b, c) => (Number.isFinite(c.acceptPerCpuSecond) && !(c.acceptPerCpuSecond <= b) ? c.acceptPerCpuSecond : b), Number.NaN);
   const cpuRatio = ws ? cpuBest / (ws.acceptPerCpuSecond ?? Number.NaN) : Number.NaN;
   rows.push(
     row(

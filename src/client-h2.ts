@@ -151,12 +151,15 @@ export function connectHttp2(target: URL, options: ConnectOptions): Promise<WebS
         }
         pooled.streams++;
         const current = stream;
-        current.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)));
-        current.once('close', () => fail(new HandshakeError('the stream closed before the server answered', 0, {}, '')));
+        current.on('error', onStreamError);
+        current.once('close', onEarlyClose);
         current.once('response', (response: IncomingHttpHeaders) => onResponse(current, response));
       },
       (error: Error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)),
     );
+
+    const onStreamError = (error: Error): void => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error));
+    const onEarlyClose = (): void => fail(new HandshakeError('the stream closed before the server answered', 0, {}, ''));
 
     const onResponse = (current: ClientHttp2Stream, response: IncomingHttpHeaders): void => {
       if (settled) return;
@@ -182,8 +185,8 @@ export function connectHttp2(target: URL, options: ConnectOptions): Promise<WebS
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      current.removeAllListeners('close');
-      current.removeAllListeners('error');
+      current.off('close', onEarlyClose);
+      current.off('error', onStreamError);
       // The session stays while this WebSocket lives; its end may close the session.
       current.once('close', () => release(pooled));
       const extensionsHeader = responseHeaders['sec-websocket-extensions'];

@@ -33,7 +33,8 @@ async function start(t: ExecutionContext, args: string[], env: NodeJS.ProcessEnv
       });
       child.once('exit', (code) => reject(new Error(`cli exited with ${code}: ${output}`)));
     }),
-    10_000,
+    // A liveness bound, not a speed check: a busy CI machine can take seconds to start node.
+    30_000,
     'the cli printing its URL',
   );
   return { child, url };
@@ -57,7 +58,7 @@ async function echo(url: string, message: string): Promise<string> {
 }
 
 for (const shape of ['hooks', 'loop', 'observable']) {
-  test(`the cli with --shape ${shape} and --port 0 prints its real URL and echoes`, async (t) => {
+  test.serial(`the cli with --shape ${shape} and --port 0 prints its real URL and echoes`, async (t) => {
     const { child, url } = await start(t, ['--port', '0', '--shape', shape]);
     t.regex(url, /^ws:\/\/127\.0\.0\.1:\d+\/$/);
     t.not(url, 'ws://127.0.0.1:0/', 'the port actually bound is printed');
@@ -73,7 +74,7 @@ for (const shape of ['hooks', 'loop', 'observable']) {
   });
 }
 
-test('the cli stops on SIGTERM even with a connection open', async (t) => {
+test.serial('the cli stops on SIGTERM even with a connection open', async (t) => {
   const { child, url } = await start(t, ['--port', '0']);
   const socket = new WS(url);
   socket.on('error', () => {});
@@ -88,18 +89,18 @@ test('the cli stops on SIGTERM even with a connection open', async (t) => {
   t.is(closeCode, 1001);
 });
 
-test('the cli takes PORT and HOST from the environment', async (t) => {
+test.serial('the cli takes PORT and HOST from the environment', async (t) => {
   const { url } = await start(t, [], { PORT: '0', HOST: '127.0.0.1' });
   t.regex(url, /^ws:\/\/127\.0\.0\.1:\d+\/$/);
   t.is(await echo(url, 'env'), 'env');
 });
 
-test('the cli refuses an unknown --shape with exit code 2', async (t) => {
+test.serial('the cli refuses an unknown --shape with exit code 2', async (t) => {
   const child = spawn(process.execPath, [cli, '--port', '0', '--shape', 'nope'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await within(once(child, 'exit'), 10_000)) as [number];
+  const [code] = (await within(once(child, 'exit'), 30_000)) as [number];
   t.is(code, 2);
   t.regex(stderr, /unknown --shape nope/);
 });

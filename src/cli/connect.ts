@@ -11,7 +11,7 @@
  * @module
  */
 import { createInterface } from 'node:readline';
-import type { CloseOutcome, ConnectOptions, Message } from '../index.js';
+import { ReadyState, type CloseOutcome, type ConnectOptions, type Message } from '../index.js';
 import { choice, integer, parse, UsageError } from './args.js';
 import { decodeBinary, encodeBinary, Link, normalClose, type BinaryFormat, type LinkEvents } from './link.js';
 import { runInteractive } from './interactive.js';
@@ -153,12 +153,13 @@ async function runPiped(plan: ConnectPlan): Promise<number> {
   let lastMessage = Date.now();
   let outcome: CloseOutcome | undefined;
   let endReason = '';
+  let outputClosed = false;
   let link!: Link;
   const ended = new Promise<void>((resolve) => {
     const events: LinkEvents = {
       message(message) {
         lastMessage = Date.now();
-        process.stdout.write(`${show(message, plan.binary)}\n`);
+        if (!outputClosed) process.stdout.write(`${show(message, plan.binary)}\n`);
       },
       opened(_ws, attempt) {
         if (attempt > 0) fail(`connected to ${plan.url} after ${attempt} ${attempt === 1 ? 'retry' : 'retries'}`);
@@ -174,12 +175,22 @@ async function runPiped(plan: ConnectPlan): Promise<number> {
     };
     link = new Link({ url: plan.url, connect: plan.options, retries: plan.retries }, events);
   });
-  process.stdout.on('error', () => link.close(1001, 'output closed')); // EPIPE: the reader is gone
+  // EPIPE (`… | head -1`): nobody reads any more. Stop sending and close normally.
+  process.stdout.on('error', () => {
+    outputClosed = true;
+    link.close(1000);
+  });
   void link.run();
 
   const send = async (line: string): Promise<boolean> => {
-    const ws = await link.ready();
-    if (ws === undefined) return false;
+    let ws = await link.ready();
+    // Closing already (the server's close crossed our input): wait for the
+    // link to end, or, with --retry, for the next connection.
+    while (ws !== undefined && ws.readyState !== ReadyState.OPEN && !outputClosed) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      ws = await link.ready();
+    }
+    if (ws === undefined || outputClosed) return false;
     if (plan.binaryInput) {
       const bytes = decodeBinary(line, plan.binary);
       if (bytes === undefined) {

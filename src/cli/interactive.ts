@@ -62,7 +62,12 @@ export function runInteractive(plan: ConnectPlan): Promise<number> {
         if (name === 'quit') return rl.close();
         if (ws === undefined) return print('! not connected');
         if (name === 'ping') {
-          const started = ws.ping(rest === '' ? undefined : rest);
+          let started: Promise<number>;
+          try {
+            started = ws.ping(rest === '' ? undefined : rest);
+          } catch (error) {
+            return print(`! ${error instanceof Error ? error.message : String(error)}`);
+          }
           started.then(
             (ms) => print(`* pong after ${ms.toFixed(2)} ms`),
             (error: unknown) => print(`! ping failed: ${error instanceof Error ? error.message : String(error)}`),
@@ -82,13 +87,21 @@ export function runInteractive(plan: ConnectPlan): Promise<number> {
         if (name === 'binary') {
           const bytes = decodeBinary(rest, plan.binary);
           if (bytes === undefined) return print(`! not ${plan.binary}: ${rest}`);
-          ws.send(bytes);
+          try {
+            ws.send(bytes);
+          } catch (error) {
+            return print(`! not sent: ${error instanceof Error ? error.message : String(error)}`);
+          }
           return rl.prompt();
         }
         return print(`! unknown command /${name}: /help lists them`);
       }
       if (ws === undefined) return print('! not connected');
-      ws.send(line.startsWith('//') ? line.slice(1) : line);
+      try {
+        ws.send(line.startsWith('//') ? line.slice(1) : line);
+      } catch (error) {
+        return print(`! not sent: ${error instanceof Error ? error.message : String(error)}`);
+      }
       rl.prompt();
     });
     void link.run();

@@ -108,7 +108,14 @@ export class Link {
       this.#events.opened(ws, failures);
       for (const resolve of this.#waiting.splice(0)) resolve(ws);
       try {
-        for await (const message of ws) this.#events.message(message);
+        for await (const message of ws) {
+          // Leaving this loop would close the connection: a failing printer must not.
+          try {
+            this.#events.message(message);
+          } catch {
+            // reported by the printer's own error handling
+          }
+        }
       } catch {
         // a protocol error: the outcome below says which
       }

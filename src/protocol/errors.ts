@@ -41,6 +41,8 @@ export type WebSocketErrorCode =
   | 'WS_ERR_CLOSE_TIMEOUT'
   | 'WS_ERR_PING_TIMEOUT'
   | 'WS_ERR_HANDLER'
+  | 'WS_ERR_SLOW_CONSUMER'
+  | 'WS_ERR_INTERNAL'
   | 'WS_ERR_TRANSPORT';
 
 /**

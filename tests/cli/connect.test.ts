@@ -42,7 +42,7 @@ async function wsPeer(t: ExecutionContext, onConnection?: (socket: WS, request: 
   return { url: `ws://127.0.0.1:${actual}/`, port: actual, requests, closes };
 }
 
-test('each stdin line is a message, each reply a line; EOF closes with 1000 and exits 0', async (t) => {
+test.serial('each stdin line is a message, each reply a line; EOF closes with 1000 and exits 0', async (t) => {
   const peer = await wsPeer(t);
   const { code, stdout, stderr } = await run(t, ['connect', peer.url], 'one\ntwo\n');
   t.is(stderr, '');
@@ -51,14 +51,14 @@ test('each stdin line is a message, each reply a line; EOF closes with 1000 and 
   t.deepEqual(peer.closes, [{ code: 1000, reason: '' }]);
 });
 
-test('a last line without a newline, CRLF input, empty lines and UTF-8 survive', async (t) => {
+test.serial('a last line without a newline, CRLF input, empty lines and UTF-8 survive', async (t) => {
   const peer = await wsPeer(t);
   const { code, stdout } = await run(t, ['connect', peer.url], 'héllo ✓\r\n\r\nlast');
   t.is(code, 0);
   t.is(stdout, 'héllo ✓\n\nlast\n');
 });
 
-test('--wait keeps reading after EOF until replies stop', async (t) => {
+test.serial('--wait keeps reading after EOF until replies stop', async (t) => {
   // Replies come 300 ms late: a 0 wait misses them, the default 1000 ms does not.
   const peer = await wsPeer(t, (socket) => socket.on('message', (data) => setTimeout(() => socket.send(data.toString()), 300)));
   const late = await run(t, ['connect', peer.url], 'slow\n');
@@ -69,14 +69,14 @@ test('--wait keeps reading after EOF until replies stop', async (t) => {
   t.is(eager.code, 0);
 });
 
-test('-x sends each message, prints the replies and exits (stdin ignored)', async (t) => {
+test.serial('-x sends each message, prints the replies and exits (stdin ignored)', async (t) => {
   const peer = await wsPeer(t);
   const { code, stdout } = await run(t, ['connect', '-x', 'first', '--execute', 'second', peer.url], 'not sent\n');
   t.is(code, 0);
   t.is(stdout, 'first\nsecond\n');
 });
 
-test('--binary hex and base64: input lines are decoded and sent as binary, binary replies encoded', async (t) => {
+test.serial('--binary hex and base64: input lines are decoded and sent as binary, binary replies encoded', async (t) => {
   const received: { binary: boolean; bytes: number[] }[] = [];
   const peer = await wsPeer(t, (socket) =>
     socket.on('message', (data: Buffer, isBinary) => {
@@ -96,14 +96,14 @@ test('--binary hex and base64: input lines are decoded and sent as binary, binar
   ]);
 });
 
-test('binary messages from the server print as hex by default', async (t) => {
+test.serial('binary messages from the server print as hex by default', async (t) => {
   const peer = await wsPeer(t, (socket) => socket.send(Buffer.from([1, 2, 254])));
   const { stdout, code } = await run(t, ['connect', peer.url]);
   t.is(stdout, '0102fe\n');
   t.is(code, 0);
 });
 
-test('-H, -s and -o reach the server; --no-deflate offers no extension', async (t) => {
+test.serial('-H, -s and -o reach the server; --no-deflate offers no extension', async (t) => {
   const peer = await wsPeer(t);
   const { code } = await run(t, ['connect', '-H', 'Authorization: Bearer abc', '-H', 'X-Trace:1', '-s', 'chat', '-s', 'superchat', '-o', 'https://example.test', '--no-deflate', peer.url], 'x\n');
   t.is(code, 0);
@@ -117,7 +117,7 @@ test('-H, -s and -o reach the server; --no-deflate offers no extension', async (
   t.regex(String(peer.requests[1]!.headers['sec-websocket-extensions']), /permessage-deflate/);
 });
 
-test('a server that closes with an error code: exit 1 and the reason on one line', async (t) => {
+test.serial('a server that closes with an error code: exit 1 and the reason on one line', async (t) => {
   const peer = await wsPeer(t, (socket) => socket.on('message', () => socket.close(4001, 'go away')));
   const { code, stdout, stderr } = await run(t, ['connect', peer.url], 'hi\nmore\n');
   t.is(code, 1);
@@ -125,21 +125,21 @@ test('a server that closes with an error code: exit 1 and the reason on one line
   t.is(stderr, 'ws4ts: closed with 4001 "go away"\n');
 });
 
-test('a server that closes normally while input remains: exit 0', async (t) => {
+test.serial('a server that closes normally while input remains: exit 0', async (t) => {
   const peer = await wsPeer(t, (socket) => socket.on('message', () => socket.close(1000)));
   const { code, stderr } = await run(t, ['connect', peer.url], 'a\nb\nc\n');
   t.is(code, 0);
   t.is(stderr, '');
 });
 
-test('a dropped connection (no close frame): exit 1 with 1006', async (t) => {
+test.serial('a dropped connection (no close frame): exit 1 with 1006', async (t) => {
   const peer = await wsPeer(t, (socket) => socket.on('message', () => socket.terminate()));
   const { code, stderr } = await run(t, ['connect', peer.url], 'a\n');
   t.is(code, 1);
   t.is(stderr, 'ws4ts: connection lost without a close frame (1006)\n');
 });
 
-test('a refused handshake: exit 1 with the status', async (t) => {
+test.serial('a refused handshake: exit 1 with the status', async (t) => {
   const server = createNetServer((socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
@@ -148,7 +148,7 @@ test('a refused handshake: exit 1 with the status', async (t) => {
   t.regex(refused.stderr, /^ws4ts: cannot connect to ws:\/\/127\.0\.0\.1:\d+\/: server refused the WebSocket upgrade: 403\n$/);
 });
 
-test('--retry reconnects with backoff until the server is up', async (t) => {
+test.serial('--retry reconnects with backoff until the server is up', async (t) => {
   // Reserve a port, free it, start the client, then the server on that port.
   const probe = createNetServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -171,7 +171,7 @@ test('--retry reconnects with backoff until the server is up', async (t) => {
   t.regex(stderr, /connected to ws:\/\/127\.0\.0\.1:\d+\/ after \d+ retr/);
 });
 
-test('--retry gives up after --retries tries with one line per try', async (t) => {
+test.serial('--retry gives up after --retries tries with one line per try', async (t) => {
   const { code, stderr } = await run(t, ['connect', '--retry', '--retries', '2', 'ws://127.0.0.1:1/'], 'x\n');
   t.is(code, 1);
   const lines = stderr.trimEnd().split('\n');
@@ -181,7 +181,7 @@ test('--retry gives up after --retries tries with one line per try', async (t) =
   t.regex(lines[2]!, /^ws4ts: cannot connect to ws:\/\/127\.0\.0\.1:1\/: connection failed/);
 });
 
-test('--retry reconnects after a drop; a message sent on the dropped connection is not replayed', async (t) => {
+test.serial('--retry reconnects after a drop; a message sent on the dropped connection is not replayed', async (t) => {
   let connections = 0;
   const peer = await wsPeer(t, (socket) => {
     const n = ++connections;
@@ -199,7 +199,7 @@ test('--retry reconnects after a drop; a message sent on the dropped connection 
   t.is(code, 0, 'the second connection closes normally at the end of input');
 });
 
-test('wss:// with a self-signed certificate: refused by default, accepted with --insecure', async (t) => {
+test.serial('wss:// with a self-signed certificate: refused by default, accepted with --insecure', async (t) => {
   const https = createHttpsServer({ key: TEST_KEY, cert: TEST_CERT });
   const server = new WebSocketServer({ server: https });
   server.on('connection', (socket) => socket.on('message', (data) => socket.send(data.toString())));
@@ -217,11 +217,27 @@ test('wss:// with a self-signed certificate: refused by default, accepted with -
   t.is(insecure.stdout, 'secure\n');
 });
 
-test('a bare host:port means ws://, and ws4ts URL is short for ws4ts connect URL', async (t) => {
+test.serial('a bare host:port means ws://, and ws4ts URL is short for ws4ts connect URL', async (t) => {
   const peer = await wsPeer(t);
   const bare = await run(t, ['connect', `127.0.0.1:${peer.port}`], 'bare\n');
   t.is(bare.stdout, 'bare\n');
   const short = await run(t, [peer.url], 'short\n');
   t.is(short.stdout, 'short\n');
   t.is(short.code, 0);
+});
+
+test.serial('a reader that goes away (`| head -1`) ends the client quietly with status 0', async (t) => {
+  const peer = await wsPeer(t);
+  // --no-deflate: 20,000 small compressed echoes from ws take seconds to inflate on a busy
+  // machine (an inflate cost of the library, not of the CLI), which is not what this test is about.
+  const script = `seq 20000 | '${process.execPath}' '${cli}' connect --no-deflate '${peer.url}' | head -1; echo "status \${PIPESTATUS[1]}" >&2`;
+  const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await within(once(child, 'exit'), 30_000, 'the pipeline');
+  t.is(stdout, '1\n');
+  t.is(stderr, 'status 0\n', 'no error line, no stack trace');
 });

@@ -48,7 +48,7 @@ export async function startServer(t: ExecutionContext, args: readonly string[], 
       child.stdout!.on('data', check);
       child.once('exit', (code) => reject(new Error(`the server exited with ${code}: ${output}`)));
     }),
-    15_000,
+    30_000, // liveness, not speed: node starts slowly on a busy machine
     'the server printing its URL',
   );
   const port = Number(new URL(url).port);
@@ -63,7 +63,7 @@ export interface Ran {
 }
 
 /** Run the CLI to completion with `input` on stdin (closed at once when absent). */
-export async function run(t: ExecutionContext, args: readonly string[], input?: string, ms = 20_000): Promise<Ran> {
+export async function run(t: ExecutionContext, args: readonly string[], input?: string, ms = 40_000): Promise<Ran> {
   const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
   let stdout = '';

@@ -183,13 +183,24 @@ test('shutdown() closes every WebSocket with 1001, then the session', async (t) 
 
 test('during a shutdown new extended CONNECTs are answered 503', async (t) => {
   const gate = deferred<void>();
+  const verifying = deferred<void>();
   class Slow extends WebSocket {
     override closed(): void {}
   }
-  const { port, attachment } = await h2Server(t, { '/': Slow, '/gate': { handler: Slow, verify: () => gate.promise.then(() => true) } });
+  const { port, attachment } = await h2Server(t, {
+    '/': Slow,
+    '/gate': {
+      handler: Slow,
+      verify: () => {
+        verifying.resolve();
+        return gate.promise.then(() => true);
+      },
+    },
+  });
   const session = await rawSession(t, port);
   const pending = rawRequest(session, connectHeaders(port, '/gate'));
-  await delay(50);
+  // The request is in the acceptor (verify running) when the shutdown starts.
+  await within(verifying.promise, PATIENCE);
   const shutdown = attachment.shutdown({ timeout: 500 });
   gate.resolve();
   t.is((await pending).status, 503);
@@ -253,7 +264,3 @@ test('a stream reset by the client ends only its WebSocket, with code 1006 on th
   t.is((await within(server.finished, PATIENCE)).code, 1006);
   t.false(session.closed);
 });
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
