@@ -1,5 +1,5 @@
 /**
- * Echo over loopback: ws4ts (its CLI echo server, in each handler shape)
+ * Echo over loopback: ws4ts (`serve()`, bench/servers/ws4ts-serve.ts, in each handler shape)
  * against ws (pure JS and with bufferutil) and a raw node:net echo, all
  * driven by one load generator (bench/loadgen.ts) in its own process.
  * Servers run pinned to CPU 0, the load generator to CPU 1 (when taskset
@@ -37,13 +37,13 @@ export function bunSkipped(...given: [bun?: string | undefined]): string | undef
  */
 export function echoTargets(...given: [bun?: string | undefined]): EchoTarget[] {
   const bun = given.length > 0 ? given[0] : bunBinary();
-  const cli = compiled('src/cli.ts');
+  const echo = compiled('bench/servers/ws4ts-serve.ts');
   const wsEcho = compiled('bench/servers/ws-echo.ts');
   const bunTarget: EchoTarget[] = bun !== undefined ? [{ name: 'bun', script: compiled('bench/servers/bun-echo.ts'), runtime: bun }] : [];
   return [
-    { name: 'ws4ts-hooks', script: cli, args: ['--port', '0', '--shape', 'hooks'] },
-    { name: 'ws4ts-loop', script: cli, args: ['--port', '0', '--shape', 'loop'] },
-    { name: 'ws4ts-observable', script: cli, args: ['--port', '0', '--shape', 'observable'] },
+    { name: 'ws4ts-hooks', script: echo, args: ['--shape', 'hooks'] },
+    { name: 'ws4ts-loop', script: echo, args: ['--shape', 'loop'] },
+    { name: 'ws4ts-observable', script: echo, args: ['--shape', 'observable'] },
     { name: 'ws-js', script: wsEcho, env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } },
     { name: 'ws-native', script: wsEcho, env: { WS_NO_BUFFER_UTIL: '', WS_NO_UTF_8_VALIDATE: '' } },
     ...bunTarget,

@@ -266,9 +266,9 @@ interface SoakGroup {
 const soaks = new Map<string, SoakGroup>();
 
 /**
- * Open the group, then send on a 10 ms tick: each tick the next
- * `count × 10 / intervalMs` connections send one message, so every connection
- * sends once per interval and the load is spread evenly (no thundering herd).
+ * Open the group, then send on a 10 ms tick: each tick the connections next
+ * in turn send what is due by then, so every connection sends once per
+ * interval and the load is spread evenly (no thundering herd).
  */
 async function soakStart(job: SoakJob): Promise<{ seconds: number }> {
   const started = performance.now();
@@ -283,20 +283,18 @@ async function soakStart(job: SoakJob): Promise<{ seconds: number }> {
     if (rest.length > 0) group.received += counter.push(rest);
     group.sockets.push(socket);
   }
-  const tick = 10;
-  const perTick = (job.count * tick) / job.intervalMs;
+  // Paced by elapsed time, not by timer fires: a late tick (a busy machine) sends what is due.
+  const t0 = performance.now();
   let next = 0;
-  let credit = 0;
   group.timer = setInterval(() => {
-    credit += perTick;
-    for (; credit >= 1; credit--) {
+    const due = Math.floor(((performance.now() - t0) * job.count) / job.intervalMs);
+    while (group.sent < due) {
       const socket = group.sockets[next]!;
       next = (next + 1) % group.sockets.length;
-      if (socket.destroyed) continue;
-      socket.write(frame);
       group.sent++;
+      if (!socket.destroyed) socket.write(frame);
     }
-  }, tick);
+  }, 10);
   soaks.set(job.tag, group);
   return { seconds: (performance.now() - started) / 1000 };
 }

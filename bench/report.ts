@@ -127,8 +127,8 @@ function echoSection(results: readonly EchoCellResult[]): string {
     '',
     'Binary messages echoed per second (medians over rounds); one load generator (pre-encoded masked frames over raw',
     'node:net sockets, counting echoed frames from their headers) in its own process; each server in its own process.',
-    '`window` = messages in flight per connection. Ratios are medians of per-round ratios. ws4ts runs its CLI echo',
-    'server (`node dist/cli.js --shape …`, transpiled from src/ the same way) in each handler shape. Bun is `Bun.serve`',
+    '`window` = messages in flight per connection. Ratios are medians of per-round ratios. ws4ts runs `serve()` with an',
+    'echo handler in each shape (bench/servers/ws4ts-serve.ts, transpiled from src/ like dist/). Bun is `Bun.serve`',
     'with its built-in WebSocket server (uWebSockets inside), run by the binary of the dev dependency `@oven/bun-linux-x64`.',
     '',
     markdownTable(

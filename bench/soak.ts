@@ -76,10 +76,18 @@ async function main(): Promise<void> {
     const end = start + minutes * 60_000;
     for (let next = start + sampleSeconds * 1000; next <= end + 1; next += sampleSeconds * 1000) {
       await sleep(Math.max(0, next - performance.now()));
-      const [stats, counts] = await Promise.all([
-        Promise.all(servers.map((s) => s.ipc.request<ServerStats>('stats'))),
-        Promise.all(loadgens.map((l) => l.ipc.request<SoakCounts>('soakCounts', { tag: 'soak' }))),
-      ]);
+      let stats: ServerStats[];
+      let counts: SoakCounts[];
+      try {
+        [stats, counts] = await Promise.all([
+          Promise.all(servers.map((s) => s.ipc.request<ServerStats>('stats', undefined, 300_000))),
+          Promise.all(loadgens.map((l) => l.ipc.request<SoakCounts>('soakCounts', { tag: 'soak' }, 300_000))),
+        ]);
+      } catch (error) {
+        // A server too busy to answer (an overloaded machine): a gap in the series, not the end of the run.
+        console.log(`  sample skipped: ${(error as Error).message}`);
+        continue;
+      }
       const t = (performance.now() - start) / 60_000;
       samples.push({ t, stats, counts });
       console.log(

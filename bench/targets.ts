@@ -109,6 +109,51 @@ export function issue15Targets(results: BenchResults): TargetRow[] {
   ];
 }
 
+/**
+ * What the profiles show for each target, written from profiles taken on
+ * this machine on 2026-12-02 (bench/profile-echo.ts, profile-accept.ts,
+ * profile-heap.ts, instructions.ts); shown under the table for each target
+ * this run missed. Prose, not measurements of this run.
+ */
+export const PROFILE_NOTES: Readonly<Record<string, string>> = {
+  'every echo cell ≥ 1.0× Bun (32 B × 1 × 1: ≥ 0.95×)':
+    'Small messages, 32 B × 50 × window 32 (`--cpu-prof`, server at 98 % CPU): 25 % is the write syscall the raw echo makes too ' +
+    '(`writeBuffer`), 13 % idle; parsing and assembly 17 % (of which 8 % creating the `Buffer` views of the payloads), the ' +
+    'WebSocket dispatch and send path 44 % in total (frame encode 8 %, one `Buffer.allocUnsafe` per frame 5 %), GC 4 %. ' +
+    'callgrind counts about 6,800 instructions per echoed 32 B message (bench/instructions.ts). Bun parses and frames in ' +
+    'native uWebSockets code with no per-message JavaScript objects; the latency-bound cell (one message in flight) is ' +
+    'dominated by wake-ups, not by work: the server is 73 % idle and JavaScript self time is under 3 %.',
+  '1 KiB × 500 × window 1 ≥ 0.9× the raw node:net ceiling':
+    'Same per-message path as above; with one message per read, every read pays the whole WebSocket dispatch (parse, event, ' +
+    'handler, encode, flush) on top of the read and write the ceiling makes.',
+  '32 B × 50 × window 32 ≥ 0.8× the ceiling':
+    'The ceiling echoes each read with one write and no per-message work; ws4ts does ~32 parses, views, events and encodes per ' +
+    'read (see the Bun row). A slab encoder writing a batch as one contiguous view (no join copy) was tried and measured ' +
+    '12 % more instructions per batch than `allocUnsafe` + `Buffer.concat`, so it was not kept.',
+  '64 KiB and 1 MiB ≥ 1.3× ws + bufferutil':
+    'Large messages are bound by copies: the kernel reads, unmasking (WebAssembly SIMD copies each block in and out of its ' +
+    'memory, 0.3–0.4× memcpy; bufferutil runs at 0.5–0.6×) and the kernel writes; a server socket cannot read into ' +
+    'WebAssembly memory (Node has `onread` for client sockets only).',
+  '`for await` shape ≥ 0.9× hooks, every cell':
+    'The loop shape pays a promise turn per message delivered to `for await` (the inbox in src/websocket/, issue 10); it is ' +
+    'furthest behind with one message in flight, where each turn is on the round trip.',
+  'observable shape ≥ 0.9× hooks, every cell': 'An RxJS subscriber chain per message (map + the send subscriber) on top of the hooks path.',
+  'accept + upgrade rate ≥ 2× ws':
+    'A reconnect storm against `serve()` (bench/profile-accept.ts): the server is 37 % idle, the load generator sets the pace; ' +
+    'of the server time, Node\'s own `Socket` construction is 8 %, the 101 write syscall 6 %, teardown of the previous round ' +
+    '(errors with stack traces) 4 %; the request head parser 2.5 %. The bare node:net accept with the same 101 answer ran ' +
+    '1.7× ws in the same harness, so 2× ws is above what Node\'s own accept path gives here.',
+  'idle connection RSS ≤ 0.8× a bare node:net socket':
+    'Heap snapshot per idle connection (bench/profile-heap.ts, 2,000 connections, attach): 2.98 KB heap, of which Node\'s own ' +
+    'TCPSocketWrap 408 B, Socket 312 B, stream states 200 B, TCP 56 B; ours: Connection 200 B, MessageAssembler 168 B, ' +
+    'FrameParser 112 B, the WebSocket 160 B, SocketTransport 56 B, the request headers and their strings ~380 B. The rest ' +
+    'of the RSS is native (kernel socket, libuv handle): 0.8× a bare socket needs ~0.6 KB less, more than everything ' +
+    'ws4ts allocates besides the headers. Node does not allow it without dropping `ws.request`.',
+  'permessage-deflate echo ≥ 1.3× ws with deflate':
+    'Both servers are driven by `ws` clients with deflate in one process (bench/deflate-echo.ts), which bounds both; zlib ' +
+    'dominates the server side of both.',
+};
+
 /** The markdown section. */
 export function issue15Section(results: BenchResults): string {
   const rows = issue15Targets(results).map((t) => [
@@ -123,5 +168,12 @@ export function issue15Section(results: BenchResults): string {
     'ws4ts = the hooks handler unless named; ratios are medians of per-round ratios within this run.',
     '',
     markdownTable(['target', 'measured', 'met', 'miss'], rows),
+    ...notesFor(issue15Targets(results).filter((t) => t.met === false)),
   ].join('\n');
+}
+
+function notesFor(missed: readonly TargetRow[]): string[] {
+  const notes = missed.filter((t) => PROFILE_NOTES[t.target] !== undefined);
+  if (notes.length === 0) return [];
+  return ['', '### What the profiles show, per missed target', '', ...notes.map((t) => `- **${t.target}**: ${PROFILE_NOTES[t.target]}`)];
 }

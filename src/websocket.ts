@@ -27,6 +27,12 @@ import type { Transport, TransportSink } from './transport/transport.js';
 import { addTicker, removeTicker, type Tickable } from './keepalive.js';
 import { closeChannel, errorChannel, openChannel } from './observe/channels.js';
 import type { ConnectionCounters } from './observe/counters.js';
+import { EventTargetBase, Listeners } from './web/event-target.js';
+import { PendingTransport, WebState, clientBufferedAmount, clientReadyState, clientSend, closeEvents, messageEvent, startClient, type BinaryType, type WebSocketClientOptions } from './web/client.js';
+import { closeArguments, parseProtocols, parseWebSocketUrl } from './web/rules.js';
+import { installWebInterface } from './web/interface.js';
+import type { EventListenerLike, ListenerOptions } from './web/event-target.js';
+import type { CloseEvent as CloseEventType } from './web/events.js';
 
 /** Data `send` accepts as one message. */
 export type SendData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
@@ -150,6 +156,8 @@ const FLUSH_SCHEDULED = 8;
 const ENDED = 16;
 const PAUSED = 32;
 const STREAMING = 64;
+const EVENTS = 128; // somebody listens: dispatch events
+const WEB = 256; // built by `new WebSocket(url)`: the standard's send/close/readyState
 
 /** The state of a WebSocket that most idle connections never need. */
 class Rare {
@@ -167,6 +175,8 @@ class Rare {
   drainWaiters: (() => void)[] | undefined = undefined;
   sendQueue: QueuedSend[] | undefined = undefined;
   closeListeners: ((ws: WebSocket) => void)[] | undefined = undefined;
+  events: Listeners | undefined = undefined; // EventTarget listeners (src/web)
+  web: WebState | undefined = undefined; // the WHATWG face's state (src/web)
 }
 
 const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
@@ -184,19 +194,25 @@ const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
  * for await (const message of ws) ws.send(message.data);
  * ```
  */
-export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickable {
+export class WebSocket extends EventTargetBase implements AsyncIterable<Message>, TransportSink, Tickable {
   /** The selected subprotocol, or `''`. */
-  readonly protocol: string;
+  readonly protocol!: string;
   /** The negotiated `Sec-WebSocket-Extensions` value, or `''`. */
-  readonly extensions: string;
+  readonly extensions!: string;
   /** Server side: the upgrade request. */
   readonly request: RequestInfo | undefined;
   /** Client side: the handshake response. */
   readonly response: ResponseInfo | undefined;
 
-  readonly #transport: Transport;
-  readonly #connection: Connection;
-  readonly #options: WebSocketOptions;
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+
+  // Not readonly: a URL-built WebSocket adopts its connection after the handshake.
+  #transport!: Transport;
+  #connection!: Connection;
+  #options!: WebSocketOptions;
   // Booleans packed in one number, behind private accessors (on the
   // prototype, so they cost an idle connection nothing).
   #flags = 0;
@@ -263,13 +279,40 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   get #closeListeners(): ((ws: WebSocket) => void)[] | undefined { return this.#rare?.closeListeners; }
   set #closeListeners(v: ((ws: WebSocket) => void)[] | undefined) { if (v !== undefined || this.#rare) (this.#rare ??= new Rare()).closeListeners = v; }
 
-  constructor(init: WebSocketInit) {
+  /** A connection built by a server or `connect()`. */
+  constructor(init: WebSocketInit);
+  /**
+   * The WHATWG form: a client connecting to `url` (ws, wss, http or https),
+   * offering `protocols`. Throws `SyntaxError` (DOMException) for a bad URL,
+   * a fragment, an invalid or repeated protocol. See the README for where
+   * such an object follows the standard rather than ws4ts.
+   */
+  constructor(url: string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions);
+  constructor(init: WebSocketInit | string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions) {
+    super();
+    if (typeof init === 'object' && init !== null && 'transport' in init) {
+      this.#setup(init);
+      return;
+    }
+    if (init === undefined) throw new TypeError('WebSocket needs a URL');
+    const url = parseWebSocketUrl(init);
+    const offered = parseProtocols(protocols);
+    const state = new WebState(url);
+    this.#setup({ transport: new PendingTransport(() => state.abort!.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'))), role: 'client' });
+    this.#connection.receiveEof(); // an engine that accepts nothing until the real one is adopted
+    (this.#rare ??= new Rare()).web = state;
+    this.#flags |= WEB;
+    startClient(this, state, offered, options ?? {}, webHost);
+  }
+
+  #setup(init: WebSocketInit): void {
+    const self = this as { -readonly [K in 'protocol' | 'extensions' | 'request' | 'response']: WebSocket[K] };
     this.#transport = init.transport;
     this.#options = init.options ?? {};
-    this.protocol = init.protocol ?? '';
-    this.extensions = init.extensionsHeader ?? '';
-    this.request = init.request;
-    this.response = init.response;
+    self.protocol = init.protocol ?? '';
+    self.extensions = init.extensionsHeader ?? '';
+    self.request = init.request;
+    self.response = init.response;
     this.#head = init.head;
     const extensions = init.extensions ?? [];
     this.#connection = new Connection({
@@ -293,6 +336,10 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
    * `receive()` (pausing reads once `highWaterMark` messages wait).
    */
   receivedMessage(message: Message): void {
+    if ((this.#flags & EVENTS) !== 0 && this.#rare!.events!.has('message')) {
+      this.#dispatch(messageEvent(message, this.#rare!.web));
+      return;
+    }
     const subscribers = this.#subscribers;
     if (subscribers !== undefined && subscribers.size > 0) {
       for (const subscriber of subscribers) subscriber.next(message);
@@ -327,12 +374,18 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): ReadyState {
-    return this.#closed ? ReadyState.CLOSED : this.#connection.readyState === ReadyState.CLOSED ? ReadyState.CLOSING : this.#connection.readyState;
+    const state = this.#closed ? ReadyState.CLOSED : this.#connection.readyState === ReadyState.CLOSED ? ReadyState.CLOSING : this.#connection.readyState;
+    return (this.#flags & WEB) !== 0 ? (clientReadyState(this.#rare!.web!, state) as ReadyState) : state;
   }
 
-  /** Bytes queued and not yet handed to the operating system. */
+  /**
+   * Bytes queued and not yet handed to the operating system. For a URL-built
+   * WebSocket, as the standard counts: application data only, plus what was
+   * sent after closing.
+   */
   get bufferedAmount(): number {
-    return this.#connection.pendingBytes + this.#transport.writableLength;
+    const queued = this.#connection.pendingBytes + this.#transport.writableLength;
+    return (this.#flags & WEB) !== 0 ? clientBufferedAmount(this.#rare!.web!, queued, this.readyState) : queued;
   }
 
   /** The peer's address. */
@@ -459,13 +512,20 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
    * once closing. Do not mutate a buffer after passing it to `send`.
    */
   send(data: SendData): void;
+  /** A Blob: URL-built (WHATWG) WebSockets only, sent in order once read. */
+  send(data: Blob): void;
   send(data: SendStream): Promise<void>;
-  send(data: SendData | SendStream): void | Promise<void> {
+  send(data: SendData | SendStream | Blob): void | Promise<void> {
+    if ((this.#flags & WEB) !== 0) return clientSend(this, this.#rare!.web!, data, (payload) => this.#sendPayload(payload));
     let payload: string | Uint8Array;
     if (typeof data === 'string' || data instanceof Uint8Array) payload = data;
     else if (data instanceof ArrayBuffer) payload = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) payload = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    else return this.#sendStream(data);
+    else return this.#sendStream(data as SendStream);
+    this.#sendPayload(payload);
+  }
+
+  #sendPayload(payload: string | Uint8Array): void {
     if (this.#streaming) {
       if (this.#connection.closeExpected) throw new WebSocketError('WS_ERR_CLOSED', 'cannot send: the connection is closing', { side: 'local' });
       (this.#sendQueue ??= []).push({ data: payload });
@@ -595,10 +655,22 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
    * be sent (1004–1006, 1015, outside 1000–4999) or a reason over 123 bytes.
    * Resolves like {@link finished}.
    */
-  close(code = 1000, reason = ''): Promise<CloseOutcome> {
-    // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
-    if (code === 1005) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
-    this.#connection.close(code, reason);
+  close(code?: number, reason?: string): Promise<CloseOutcome> {
+    if ((this.#flags & WEB) !== 0) {
+      // The standard's rules: DOMExceptions, no code sent when none is given, closing while connecting fails the connection.
+      ({ code, reason } = closeArguments(code, reason));
+      const state = this.#rare!.web!;
+      if (state.connecting || state.abandoned) {
+        if (!state.abandoned) state.abandoned = true;
+        state.abort?.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'));
+        return this.finished;
+      }
+    } else if (code === 1005) {
+      // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
+      throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
+    }
+    if (code === 1005) this.#connection.closeWithoutCode(); // only reachable by the WHATWG path
+    else this.#connection.close(code ?? 1000, reason ?? '');
     this.flush();
     return this.finished;
   }
@@ -654,6 +726,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     } catch (error) {
       this.#handlerFailed(error);
     }
+    if ((this.#flags & EVENTS) !== 0) this.#dispatch(new Event('open'));
     const head = this.#head;
     this.#head = undefined;
     if (head !== undefined && head.length > 0) this.onData(head);
@@ -747,6 +820,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     } catch (error) {
       this.unhandledError(error);
     }
+    if ((this.#flags & EVENTS) !== 0) for (const event of closeEvents(outcome, this.#error ?? this.#rare!.web?.failure)) this.#dispatch(event);
     const first = this.#onClosed;
     this.#onClosed = undefined;
     const listeners = this.#closeListeners;
@@ -858,7 +932,45 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   handlerFailed(error: unknown): void {
     this.#handlerFailed(error);
   }
+
+  // ─── the WHATWG face (src/web) ───────────────────────────────────────────
+
+  #dispatch(event: Event): void {
+    this.#rare!.events!.dispatch(this, event, (error) => this.unhandledError(error));
+  }
+
+  static #events(ws: WebSocket, create: boolean): Listeners | undefined {
+    if (create && ws.#rare?.events === undefined) {
+      (ws.#rare ??= new Rare()).events = new Listeners();
+      ws.#flags |= EVENTS;
+    }
+    return ws.#rare?.events;
+  }
+
+  static #web(ws: WebSocket, create: boolean): WebState | undefined {
+    if (create && ws.#rare?.web === undefined) (ws.#rare ??= new Rare()).web = new WebState(undefined);
+    return ws.#rare?.web;
+  }
+
+  static {
+    installWebInterface<WebSocket>(WebSocket, {
+      events: WebSocket.#events as never,
+      web: WebSocket.#web as never,
+      report: (ws, error) => ws.unhandledError(error),
+    });
+  }
+
+  /** @internal Adopt the negotiated connection (URL-built WebSockets). */
+  static adopt(ws: WebSocket, init: WebSocketInit): void {
+    ws.#setup(init);
+  }
 }
+
+/** The class's side of src/web/client.ts. */
+const webHost = {
+  adopt: (ws: WebSocket, init: WebSocketInit) => WebSocket.adopt(ws, init),
+  fail: (ws: WebSocket) => ws.onClose(undefined),
+};
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -890,6 +1002,25 @@ for (const name of observableMethods) {
 // Observable's (deprecated) public fields, for structural compatibility: a WebSocket is a source, not an operator chain.
 for (const name of ['source', 'operator'] as const) {
   Object.defineProperty(WebSocket.prototype, name, { configurable: true, get: () => undefined });
+}
+
+/** The WHATWG attributes, installed on the prototype by src/web/interface.ts. */
+export interface WebSocket {
+  /** `'blob'` (default, as the standard) or `'arraybuffer'`: the `data` of binary `message` events. */
+  binaryType: BinaryType;
+  /** The URL given to the WHATWG constructor, serialised (`''` for a server-side connection). */
+  readonly url: string;
+  /** Handler attributes: `null` until set; a non-function sets `null`. */
+  onopen: ((this: WebSocket, event: Event) => unknown) | null;
+  onmessage: ((this: WebSocket, event: MessageEvent) => unknown) | null;
+  onerror: ((this: WebSocket, event: Event) => unknown) | null;
+  onclose: ((this: WebSocket, event: CloseEventType) => unknown) | null;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  addEventListener(type: string, listener: EventListenerLike | null, options?: ListenerOptions | boolean): void;
+  removeEventListener(type: string, listener: EventListenerLike | null, options?: EventListenerOptions | boolean): void;
 }
 
 /** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */

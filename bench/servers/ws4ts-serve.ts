@@ -1,17 +1,32 @@
 /**
  * ws4ts's standalone server, `serve()` on node:net (its own HTTP/1.1 head
- * parser, no node:http), with the hooks echo handler, plus the control
- * channel: the capacity benchmark's second ws4ts target, next to
- * bench/servers/ws4ts-server.ts (node:http + `attach`). A reconnect storm
- * hits whichever of the two a deployment runs.
+ * parser, no node:http), echoing in one handler shape
+ * (`--shape hooks|loop|observable`, default hooks), plus the control
+ * channel. The echo benchmark's ws4ts targets (the library as a user sets
+ * it up, without the demo server's extras), and the capacity benchmark's
+ * second ws4ts target next to bench/servers/ws4ts-server.ts (node:http +
+ * `attach`): a reconnect storm hits whichever of the two a deployment runs.
  *
  * @module
  */
 import type { AddressInfo } from 'node:net';
-import { EchoWebSocket, serve } from '../../src/index.js';
+import { parseArgs } from 'node:util';
+import { map } from 'rxjs';
+import { EchoWebSocket, observe, serve, type ConnectionHandler, type Handler } from '../../src/index.js';
 import { startControl } from './control.js';
 
-const server = serve({ port: 0, host: '127.0.0.1', handler: EchoWebSocket });
+const { values } = parseArgs({ options: { shape: { type: 'string', default: 'hooks' } } });
+const handlers: Record<string, Handler> = {
+  hooks: EchoWebSocket,
+  loop: (async (ws) => {
+    for await (const message of ws) ws.send(message.data);
+  }) satisfies ConnectionHandler,
+  observable: observe((messages$) => messages$.pipe(map((message) => message.data))),
+};
+const handler = handlers[values.shape ?? 'hooks'];
+if (handler === undefined) throw new Error(`unknown --shape ${values.shape}`);
+
+const server = serve({ port: 0, host: '127.0.0.1', handler });
 await server.listening;
 startControl(
   {

@@ -109,7 +109,7 @@ const HeaderFields = function HeaderFields(): void {} as unknown as new () => Re
 HeaderFields.prototype = Object.create(null);
 
 /** Build the rejection of a bad request head. */
-function reject(httpStatus: number, reason: string): WebSocketError {
+function headError(httpStatus: number, reason: string): WebSocketError {
   return new WebSocketError('WS_ERR_HANDSHAKE', reason, { side: 'remote', httpStatus });
 }
 
@@ -240,7 +240,7 @@ export class RequestHeadParser {
       const end = this.#search(this.#buf, this.#len);
       if (end >= 0) return this.#finish(this.#buf, end, chunk.subarray(end - before));
     }
-    if (this.#len === this.#maxBytes) throw reject(431, `request head larger than ${this.#maxBytes} bytes`);
+    if (this.#len === this.#maxBytes) throw headError(431, `request head larger than ${this.#maxBytes} bytes`);
     return undefined;
   }
 
@@ -280,22 +280,22 @@ export class RequestHeadParser {
     for (; i < len; prev = buf[i++]) {
       const b = buf[i];
       if (b === LF) {
-        if (prev !== CR) throw reject(400, 'bare LF line ending');
+        if (prev !== CR) throw headError(400, 'bare LF line ending');
         if (i - 1 === lineStart) {
           if (this.#lines > 0) {
             end = i + 1;
             break;
           }
-          if (++this.#leading > MAX_LEADING_EMPTY_LINES) throw reject(400, 'too many empty lines before the request line');
+          if (++this.#leading > MAX_LEADING_EMPTY_LINES) throw headError(400, 'too many empty lines before the request line');
           this.#start = i + 1;
         } else if (++this.#lines - 1 > this.#maxCount) {
-          throw reject(431, `more than ${this.#maxCount} header fields`);
+          throw headError(431, `more than ${this.#maxCount} header fields`);
         }
         lineStart = i + 1;
       } else if (prev === CR) {
-        throw reject(400, 'bare CR in request head');
+        throw headError(400, 'bare CR in request head');
       } else if (b === 0) {
-        throw reject(400, 'NUL byte in request head');
+        throw headError(400, 'NUL byte in request head');
       }
     }
     this.#examined += (end < 0 ? i : i + 1) - from;
@@ -315,12 +315,12 @@ export class RequestHeadParser {
     const lineEnd = buf.indexOf(CR, start);
     let p = start;
     while (p < lineEnd && (CLASS[buf[p]] & TCHAR) !== 0) p++;
-    if (p === start || buf[p] !== SP) throw reject(400, 'malformed request line: bad method');
+    if (p === start || buf[p] !== SP) throw headError(400, 'malformed request line: bad method');
     const method = text.slice(0, p - start);
     const targetStart = ++p;
     while (p < lineEnd && (CLASS[buf[p]] & TARGET) !== 0) p++;
-    if (p === targetStart) throw reject(400, 'malformed request line: empty request-target');
-    if (p === lineEnd || buf[p] !== SP) throw reject(400, 'malformed request line: bad request-target');
+    if (p === targetStart) throw headError(400, 'malformed request line: empty request-target');
+    if (p === lineEnd || buf[p] !== SP) throw headError(400, 'malformed request line: bad request-target');
     const targetEnd = p++;
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive, and nothing after it.
     if (
@@ -328,15 +328,15 @@ export class RequestHeadParser {
       buf[p] !== 0x48 || buf[p + 1] !== 0x54 || buf[p + 2] !== 0x54 || buf[p + 3] !== 0x50 || buf[p + 4] !== 0x2f ||
       !isDigit(buf[p + 5]) || buf[p + 6] !== 0x2e || !isDigit(buf[p + 7])
     ) {
-      throw reject(400, 'malformed request line: bad HTTP version');
+      throw headError(400, 'malformed request line: bad HTTP version');
     }
     const major = buf[p + 5] - 0x30;
     const minor = buf[p + 7] - 0x30;
     // Checked before the target form, so an HTTP/2 preface (`PRI * HTTP/2.0`) gets 505.
-    if (major !== 1) throw reject(505, `HTTP/${major}.${minor} is not supported`);
+    if (major !== 1) throw headError(505, `HTTP/${major}.${minor} is not supported`);
     const url = text.slice(targetStart - start, targetEnd - start);
     if (buf[targetStart] !== 0x2f && !isAbsoluteForm(url)) {
-      throw reject(400, 'request-target is neither origin-form nor absolute-form');
+      throw headError(400, 'request-target is neither origin-form nor absolute-form');
     }
 
     // Header fields (RFC 9112 §5): field-name ":" OWS field-value OWS.
@@ -346,22 +346,22 @@ export class RequestHeadParser {
     for (let le = buf.indexOf(CR, ls); le !== ls; ls = le + 2, le = buf.indexOf(CR, ls)) {
       const first = buf[ls];
       if (first === SP || first === HT) {
-        throw reject(400, rawHeaders.length === 0 ? 'whitespace before the first header field' : 'obsolete line folding');
+        throw headError(400, rawHeaders.length === 0 ? 'whitespace before the first header field' : 'obsolete line folding');
       }
       p = ls;
       while (p < le && (CLASS[buf[p]] & TCHAR) !== 0) p++;
-      if (p === le) throw reject(400, 'header field without a colon');
+      if (p === le) throw headError(400, 'header field without a colon');
       const c = buf[p];
       if (c !== COLON) {
-        throw reject(400, c === SP || c === HT ? 'whitespace between header name and colon' : 'invalid character in header name');
+        throw headError(400, c === SP || c === HT ? 'whitespace between header name and colon' : 'invalid character in header name');
       }
-      if (p === ls) throw reject(400, 'empty header name');
+      if (p === ls) throw headError(400, 'empty header name');
       let vs = p + 1;
       let ve = le;
       while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
       while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
       for (let q = vs; q < ve; q++) {
-        if ((CLASS[buf[q]] & VALUE) === 0) throw reject(400, 'invalid character in header value');
+        if ((CLASS[buf[q]] & VALUE) === 0) throw headError(400, 'invalid character in header value');
       }
       const name = text.slice(ls - start, p - start);
       const value = text.slice(vs - start, ve - start);
@@ -395,22 +395,22 @@ function isAbsoluteForm(url: string): boolean {
 /** The checks that need all header fields: Host (RFC 9112 §3.2) and message framing (§6). */
 function checkFraming(headers: Record<string, string | string[]>, minor: number): void {
   const host = headers.host;
-  if (minor >= 1 && host === undefined) throw reject(400, 'missing Host header');
-  if (Array.isArray(host)) throw reject(400, 'duplicate Host header');
+  if (minor >= 1 && host === undefined) throw headError(400, 'missing Host header');
+  if (Array.isArray(host)) throw headError(400, 'duplicate Host header');
 
   const length = headers['content-length'];
   const transfer = headers['transfer-encoding'];
-  if (Array.isArray(length)) throw reject(400, 'duplicate Content-Length header');
-  if (length !== undefined && !/^[0-9]+$/.test(length)) throw reject(400, 'invalid Content-Length header');
+  if (Array.isArray(length)) throw headError(400, 'duplicate Content-Length header');
+  if (length !== undefined && !/^[0-9]+$/.test(length)) throw headError(400, 'invalid Content-Length header');
   if (transfer !== undefined) {
-    if (length !== undefined) throw reject(400, 'both Transfer-Encoding and Content-Length');
-    if (minor === 0) throw reject(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    if (length !== undefined) throw headError(400, 'both Transfer-Encoding and Content-Length');
+    if (minor === 0) throw headError(400, 'Transfer-Encoding in an HTTP/1.0 request');
   }
   if (asksForUpgrade(headers)) {
     // The bytes after an upgrade request's head belong to the new protocol.
-    if (transfer !== undefined) throw reject(400, 'an upgrade request must not have a body (Transfer-Encoding)');
+    if (transfer !== undefined) throw headError(400, 'an upgrade request must not have a body (Transfer-Encoding)');
     if (length !== undefined && !/^0+$/.test(length)) {
-      throw reject(400, 'an upgrade request must not have a body (Content-Length)');
+      throw headError(400, 'an upgrade request must not have a body (Content-Length)');
     }
   }
 }

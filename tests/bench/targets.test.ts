@@ -1,5 +1,5 @@
 import test from 'ava';
-import { issue15Section, issue15Targets } from '../../bench/targets.js';
+import { PROFILE_NOTES, issue15Section, issue15Targets } from '../../bench/targets.js';
 import type { BenchResults } from '../../bench/report.js';
 import type { EchoCellResult } from '../../bench/echo.js';
 import type { CapacityResult } from '../../bench/capacity.js';
@@ -55,4 +55,15 @@ test('accept rate, idle memory and deflate targets', (t) => {
   const deflate = rows.find((r) => r.target.startsWith('permessage-deflate'))!;
   t.false(deflate.met, 'the worst size counts: 1.20');
   t.true(issue15Section(results).includes('## Targets (issue 15: speed round 2)'));
+});
+
+test('every target has a profile note, and a missed one shows it under the table', (t) => {
+  const results: BenchResults = { ...base, echo: [cell(32, 50, 32, { 'ws4ts-hooks/raw-tcp': 0.5, 'ws4ts-hooks/bun': 0.6, 'ws4ts-loop/ws4ts-hooks': 1, 'ws4ts-observable/ws4ts-hooks': 1, 'ws4ts-hooks/ws-native': 2 })] };
+  for (const row of issue15Targets({ ...results, capacity: [capacity('ws4ts', 1, 1), capacity('ws-native', 1, 1), capacity('raw-tcp', 1, 1)], deflate: 'ws4ts ÷ ws, defaults: 1 KiB 1.00×' })) {
+    t.truthy(PROFILE_NOTES[row.target], row.target);
+  }
+  const md = issue15Section(results);
+  t.true(md.includes('### What the profiles show, per missed target'));
+  t.true(md.includes('- **32 B × 50 × window 32 ≥ 0.8× the ceiling**'));
+  t.false(md.includes('- **observable shape'), 'met targets get no note');
 });

@@ -15,6 +15,7 @@ import {
   selectProtocol,
   validateRequest,
   validateResponse,
+  type ResponseCheck,
   type UpgradeRequest,
 } from '../../src/protocol/handshake.js';
 import type { HttpHeaders } from '../../src/protocol/headers.js';
@@ -530,8 +531,17 @@ function response(headers: HttpHeaders = {}, status = 101) {
 
 const NOTHING = { key: KEY, protocols: [], extensions: [] };
 
-function assertFails(t: ExecutionContext, fn: () => unknown, reason: RegExp): void {
-  const error = t.throws(fn, { instanceOf: WebSocketError });
+/** The accepted answer of validateResponse (fails the test when refused). */
+function accepted(t: ExecutionContext, check: ResponseCheck): { protocol: string | undefined; extensions: Extension[] } {
+  if (!check.ok) t.fail(check.error.message);
+  return check.ok ? { protocol: check.protocol, extensions: check.extensions } : { protocol: undefined, extensions: [] };
+}
+
+/** validateResponse refused the answer (it returns the error, never throws: one convention with validateRequest). */
+function assertFails(t: ExecutionContext, check: ResponseCheck, reason: RegExp): void {
+  t.false(check.ok);
+  const error = check.ok ? undefined : check.error;
+  t.true(error instanceof WebSocketError);
   t.is(error?.code, 'WS_ERR_HANDSHAKE');
   t.is(error?.side, 'remote');
   t.regex(error?.message ?? '', reason);
@@ -539,40 +549,40 @@ function assertFails(t: ExecutionContext, fn: () => unknown, reason: RegExp): vo
 
 test('validateResponse accepts RFC 6455 §1.3 example response', (t) => {
   const expected = { ...NOTHING, protocols: ['chat', 'superchat'] };
-  t.deepEqual(validateResponse(response({ 'sec-websocket-protocol': 'chat' }), expected), {
+  t.deepEqual(accepted(t, validateResponse(response({ 'sec-websocket-protocol': 'chat' }), expected)), {
     protocol: 'chat',
     extensions: [],
   });
 });
 
 test('validateResponse accepts case-insensitive Upgrade and Connection token lists', (t) => {
-  t.deepEqual(validateResponse(response({ upgrade: 'WebSocket', connection: 'keep-alive, upgrade' }), NOTHING), {
+  t.deepEqual(accepted(t, validateResponse(response({ upgrade: 'WebSocket', connection: 'keep-alive, upgrade' }), NOTHING)), {
     protocol: undefined,
     extensions: [],
   });
 });
 
 test('validateResponse reads a missing subprotocol as none, even when some were offered', (t) => {
-  t.is(validateResponse(response(), { ...NOTHING, protocols: ['chat'] }).protocol, undefined);
+  t.is(accepted(t, validateResponse(response(), { ...NOTHING, protocols: ['chat'] })).protocol, undefined);
 });
 
 test('validateResponse fails on a status other than 101', (t) => {
   for (const status of [200, 400, 426, 302]) {
-    assertFails(t, () => validateResponse(response({}, status), NOTHING), new RegExp(`${status}`));
+    assertFails(t, validateResponse(response({}, status), NOTHING), new RegExp(`${status}`));
   }
 });
 
 test('validateResponse fails without the websocket Upgrade or the upgrade Connection token', (t) => {
   for (const upgrade of [undefined, 'h2c', 'web socket']) {
-    assertFails(t, () => validateResponse(response({ upgrade }), NOTHING), /Upgrade/);
+    assertFails(t, validateResponse(response({ upgrade }), NOTHING), /Upgrade/);
   }
   for (const connection of [undefined, 'close', 'up grade']) {
-    assertFails(t, () => validateResponse(response({ connection }), NOTHING), /Connection/);
+    assertFails(t, validateResponse(response({ connection }), NOTHING), /Connection/);
   }
 });
 
 test('validateResponse fails on a missing, wrong or repeated Sec-WebSocket-Accept', (t) => {
-  const withAccept = (accept: string | string[] | undefined) => () =>
+  const withAccept = (accept: string | string[] | undefined) =>
     validateResponse(response({ 'sec-websocket-accept': accept }), NOTHING);
   assertFails(t, withAccept(undefined), /Missing Sec-WebSocket-Accept/);
   assertFails(t, withAccept(acceptKey('AAAAAAAAAAAAAAAAAAAAAA==')), /Invalid Sec-WebSocket-Accept/);
@@ -583,22 +593,22 @@ test('validateResponse fails on a missing, wrong or repeated Sec-WebSocket-Accep
 
 test('validateResponse fails on a subprotocol that was not offered or not single', (t) => {
   const offered = { ...NOTHING, protocols: ['chat', 'superchat'] };
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-protocol': 'chat' }), NOTHING), /not offered: chat/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-protocol': 'v2' }), offered), /not offered/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-protocol': 'Chat' }), offered), /not offered/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-protocol': 'chat' }), NOTHING), /not offered: chat/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-protocol': 'v2' }), offered), /not offered/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-protocol': 'Chat' }), offered), /not offered/);
   for (const value of ['chat, superchat', ['chat', 'chat'], '', 'a b']) {
     const answer = response({ 'sec-websocket-protocol': value });
-    assertFails(t, () => validateResponse(answer, offered), /Invalid Sec-WebSocket-Protocol/);
+    assertFails(t, validateResponse(answer, offered), /Invalid Sec-WebSocket-Protocol/);
   }
 });
 
 test('validateResponse completes each accepted extension with its factory', (t) => {
   const a = fakeFactory({ name: 'a', rsvMask: RSV1 });
   const b = fakeFactory({ name: 'b', rsvMask: RSV2 });
-  const result = validateResponse(response({ 'sec-websocket-extensions': 'b; q=1, a' }), {
+  const result = accepted(t, validateResponse(response({ 'sec-websocket-extensions': 'b; q=1, a' }), {
     ...NOTHING,
     extensions: [a.factory, b.factory],
-  });
+  }));
   t.deepEqual(
     result.extensions.map((e) => [e.name, e.params]),
     [
@@ -611,13 +621,13 @@ test('validateResponse completes each accepted extension with its factory', (t) 
 test('validateResponse fails on an extension that was not offered, is named twice or is malformed', (t) => {
   const a = fakeFactory({ name: 'a' });
   const expected = { ...NOTHING, extensions: [a.factory] };
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a' }), NOTHING), /not offered: a/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, z' }), expected), /not offered: z/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, a' }), expected), /twice/);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': ['a', 'a; x'] }), expected), /twice/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-extensions': 'a' }), NOTHING), /not offered: a/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-extensions': 'a, z' }), expected), /not offered: z/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-extensions': 'a, a' }), expected), /twice/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-extensions': ['a', 'a; x'] }), expected), /twice/);
   for (const malformed of ['a; x="', '', 'a b']) {
     const answer = response({ 'sec-websocket-extensions': malformed });
-    assertFails(t, () => validateResponse(answer, expected), /Invalid Sec-WebSocket-Extensions/);
+    assertFails(t, validateResponse(answer, expected), /Invalid Sec-WebSocket-Extensions/);
   }
   // Every extension built before the failure was released.
   t.deepEqual(a.disposed, ['a', 'a', 'a']);
@@ -628,9 +638,9 @@ test('validateResponse fails when a factory refuses the answer or two extensions
   const b = fakeFactory({ name: 'b', rsvMask: RSV1 });
   const expected = { ...NOTHING, extensions: [a.factory, b.factory] };
   const refused = response({ 'sec-websocket-extensions': 'a, b; reject' });
-  assertFails(t, () => validateResponse(refused, expected), /unacceptable/);
+  assertFails(t, validateResponse(refused, expected), /unacceptable/);
   t.deepEqual(a.disposed, ['a']);
-  assertFails(t, () => validateResponse(response({ 'sec-websocket-extensions': 'a, b' }), expected), /RSV/);
+  assertFails(t, validateResponse(response({ 'sec-websocket-extensions': 'a, b' }), expected), /RSV/);
   t.deepEqual(a.disposed, ['a', 'a']);
   t.deepEqual(b.disposed, ['b']);
 });
@@ -647,7 +657,7 @@ test('a response built by buildResponse passes validateResponse', (t) => {
     headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
   }
   const status = Number(lines[0].split(' ')[1]);
-  const result = validateResponse({ status, headers }, { key, protocols: ['a', 'b'], extensions: [fake.factory] });
+  const result = accepted(t, validateResponse({ status, headers }, { key, protocols: ['a', 'b'], extensions: [fake.factory] }));
   t.is(result.protocol, 'b');
   t.deepEqual(result.extensions.map((e) => e.params), [[{ name: 'w', value: '10' }]]);
 });
