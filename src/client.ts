@@ -20,6 +20,7 @@ import type { ExtensionFactory } from './protocol/extension.js';
 import type { HttpHeaders } from './protocol/headers.js';
 import { SocketTransport } from './transport/socket.js';
 import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
+import { DEFAULTS, checkConnectOptions, describe } from './options.js';
 import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
 
 /** A refused opening handshake, with what the server answered. */
@@ -79,6 +80,10 @@ const MAX_BODY = 64 * 1024;
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+  // Wrong arguments throw here, before anything is sent (as node:http does);
+  // what the network or the server does rejects the promise.
+  if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`connect(): url must be a string or a URL, got ${describe(url)}`);
+  checkConnectOptions(options);
   const target = new URL(url);
   if (target.protocol === 'http:') target.protocol = 'ws:';
   if (target.protocol === 'https:') target.protocol = 'wss:';
@@ -126,7 +131,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     };
     // Listen for errors first: fail() destroys the request, which emits one.
     request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error)));
-    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? 10_000);
+    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? DEFAULTS.connectTimeout);
     const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });

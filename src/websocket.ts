@@ -572,6 +572,9 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
    * Resolves like {@link finished}.
    */
   close(code = 1000, reason = ''): Promise<CloseOutcome> {
+    // A wrong type is the caller's bug, not a close code "that may not be sent".
+    if (typeof code !== 'number') throw new TypeError(`close(): code must be a number (1000–1003, 1007–1014, 3000–4999), got ${typeof code === 'string' ? JSON.stringify(code) + ' (a string)' : String(code)}`);
+    if (typeof reason !== 'string') throw new TypeError(`close(): reason must be a string, got ${typeof reason}`);
     // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
     if (code === 1005) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
     this.#connection.close(code, reason);

@@ -13,6 +13,7 @@ import { WebSocketError } from '../protocol/errors.js';
 import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
 import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
+import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
 
 /** What {@link attach} returns. */
 export interface Attachment {
@@ -35,6 +36,9 @@ export interface Attachment {
  * ```
  */
 export function attach(server: HttpServer | HttpsServer, routes: Routes, options: Partial<UpgradeOptions> = {}): Attachment {
+  checkServer('attach()', server);
+  checkRoutes('attach()', routes);
+  checkUpgradeOptions('attach()', options);
   const manager = options.manager ?? new WebSocketManager();
   const defaults: Partial<UpgradeOptions> = { ...options, manager };
   const acceptors = new Acceptors(defaults);

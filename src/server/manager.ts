@@ -16,6 +16,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { WebSocketError } from '../protocol/errors.js';
 import { ReadyState } from '../protocol/connection.js';
+import { DEFAULTS, checkManagerOptions } from '../options.js';
 import { prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
 
 /** What to do with a connection whose `bufferedAmount` is over the limit. */
@@ -106,7 +107,8 @@ export class WebSocketManager implements Iterable<WebSocket> {
   readonly #remove = (ws: WebSocket): void => this.remove(ws);
 
   constructor(options: ManagerOptions = {}) {
-    this.#maxBuffered = options.maxBufferedAmount ?? 4 * 1024 * 1024;
+    checkManagerOptions(options);
+    this.#maxBuffered = options.maxBufferedAmount ?? DEFAULTS.maxBufferedAmount;
     this.#bus = options.bus ?? new LocalBus();
     this.#bus.listen((topic, data) => this.#deliverTopic(topic, data));
   }

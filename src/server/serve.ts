@@ -16,6 +16,7 @@ import type { UpgradeOptions } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 import type { Handler } from '../handler.js';
+import { DEFAULTS, checkServeOptions } from '../options.js';
 
 /** Options of {@link serve}, each with its default. */
 export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
@@ -85,16 +86,16 @@ function answer(socket: Duplex, error: WebSocketError): void {
  * ```
  */
 export function serve(options: ServeOptions): WebSocketServer {
+  checkServeOptions(options);
   const manager = options.manager ?? new WebSocketManager();
   const { handler, routes, tls, onRequest, ...shared } = options;
-  if (handler === undefined && routes === undefined) throw new TypeError('serve() needs a handler or routes');
   const defaults: Partial<UpgradeOptions> = { ...shared, manager };
   const acceptors = new Acceptors(defaults);
   const limits = {
     ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
     ...(options.maxHeaderCount !== undefined ? { maxHeaderCount: options.maxHeaderCount } : {}),
   };
-  const handshakeTimeout = options.handshakeTimeout ?? 10_000;
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
   const sockets = new Set<Duplex>(); // sockets still in their HTTP handshake
   // Sockets past their head but not WebSockets: ordinary requests handed to
   // `onRequest`, and error answers draining. The manager does not know them,
@@ -191,7 +192,7 @@ export function serve(options: ServeOptions): WebSocketServer {
         resolve();
       };
       if (options.path !== undefined) server.listen(options.path, ready);
-      else server.listen(options.port ?? 9000, options.host ?? '127.0.0.1', ready);
+      else server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, ready);
     });
 
   let listening = listen();

@@ -24,6 +24,7 @@ import { runHandler, type Handler } from '../handler.js';
 import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
 import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
+import { DEFAULTS, checkUpgradeOptions } from '../options.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -113,10 +114,11 @@ function originAllowed(origins: UpgradeOptions['origins'], origin: string | unde
  * ```
  */
 export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
+  checkUpgradeOptions('upgradeHandler()', options, { handlerRequired: true });
   // One factory per endpoint: its options are validated once, here.
   const factories = options.extensions ?? defaultExtensions(options.deflate);
   // Connection options, built once: every connection shares this object.
-  const wsOptions: WebSocketOptions = { pingInterval: 20_000, ...options };
+  const wsOptions: WebSocketOptions = { pingInterval: DEFAULTS.serverPingInterval, ...options };
   return (request, socket, head) => {
     socket.on('error', ignore);
     const check = validateRequest({
@@ -199,7 +201,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
       // Already answered 408: a late verdict must not start a connection.
       timedOut = true;
       reject(socket, handshakeError(408, 'Handshake timeout'));
-    }, options.handshakeTimeout ?? 10_000);
+    }, options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
     verdict.then(
       (answer) => {
         clearTimeout(timer);
