@@ -10,7 +10,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
-import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
+import { reportCallbackError, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
 import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
@@ -43,14 +43,30 @@ export function attach(server: HttpServer | HttpsServer, routes: Routes, options
   const defaults: Partial<UpgradeOptions> = { ...options, manager };
   const acceptors = new Acceptors(defaults);
   const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
-    const route = findRoute(routes, request);
-    if (route === undefined) {
+    const answer = (status: number, reason: string): void => {
       socket.on('error', () => {});
-      const error = new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { httpStatus: 404 });
-      socket.end(error.httpResponse());
-      return;
+      socket.end(new WebSocketError('WS_ERR_HANDSHAKE', reason, { httpStatus: status }).httpResponse());
+    };
+    // A throwing routes function, route options that fail their check, or a
+    // throwing onConnection fail this request (500, reported), never the
+    // process: this runs inside node:http's 'upgrade' event.
+    let route: ReturnType<typeof findRoute>;
+    try {
+      route = findRoute(routes, request);
+    } catch (error) {
+      reportCallbackError('the routes function', error);
+      return answer(500, 'Internal server error');
     }
-    acceptors.for(route)(request, socket, head);
+    if (route === undefined) return answer(404, 'No WebSocket endpoint at this path');
+    try {
+      acceptors.for(route)(request, socket, head);
+    } catch (error) {
+      reportCallbackError('the upgrade handler', error);
+      if (socket.destroyed) return;
+      // Half an answer may be out already (onConnection runs after the 101): then only closing is safe.
+      if ((socket as { bytesWritten?: number }).bytesWritten || socket.writableLength > 0 || socket.writableEnded) socket.destroy();
+      else answer(500, 'Internal server error');
+    }
   };
   server.on('upgrade', onUpgrade);
   // When the HTTP server closes, its WebSockets go too (1001). net.Server

@@ -98,6 +98,16 @@ function handshakeError(status: number, reason: string, headers?: Record<string,
   return new WebSocketError('WS_ERR_HANDSHAKE', reason, { httpStatus: status, ...(headers ? { httpHeaders: headers } : {}) });
 }
 
+/**
+ * A callback of the user's threw while a request was being answered: the
+ * client gets a 500 and the error goes to stderr (as serve() does for its
+ * callbacks), so a failing hook is never silent.
+ * @internal
+ */
+export function reportCallbackError(what: string, error: unknown): void {
+  console.error(`ws4ts: ${what} threw:`, error);
+}
+
 function originAllowed(origins: UpgradeOptions['origins'], origin: string | undefined): boolean {
   if (origins === undefined) return true;
   if (typeof origins === 'function') return origins(origin);
@@ -131,11 +141,19 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
     if (options.manager !== undefined && !options.manager.accepting) {
       return reject(socket, handshakeError(503, 'Server shutting down'));
     }
-    if (!originAllowed(options.origins, check.origin)) return reject(socket, handshakeError(403, 'Origin not allowed'));
+    let allowed: boolean;
+    try {
+      allowed = originAllowed(options.origins, check.origin);
+    } catch (error) {
+      reportCallbackError('the origins function', error);
+      return reject(socket, handshakeError(500, 'Origin check failed'));
+    }
+    if (!allowed) return reject(socket, handshakeError(403, 'Origin not allowed'));
     let protocol: string | undefined;
     try {
       protocol = options.protocols === undefined ? undefined : selectProtocol(check.protocols, options.protocols);
-    } catch {
+    } catch (error) {
+      reportCallbackError('subprotocol selection', error);
       return reject(socket, handshakeError(500, 'Subprotocol selection failed'));
     }
     const accept = (): void => {
@@ -183,7 +201,8 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
     let verdict: ReturnType<NonNullable<UpgradeOptions['verify']>>;
     try {
       verdict = options.verify(request);
-    } catch {
+    } catch (error) {
+      reportCallbackError('verify', error);
       return reject(socket, handshakeError(500, 'Verification failed'));
     }
     const decide = (answer: boolean | void | Rejection): void => {
@@ -207,8 +226,9 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         clearTimeout(timer);
         if (!timedOut) decide(answer);
       },
-      () => {
+      (error: unknown) => {
         clearTimeout(timer);
+        reportCallbackError('verify', error);
         if (!timedOut) reject(socket, handshakeError(500, 'Verification failed'));
       },
     );
