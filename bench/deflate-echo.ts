@@ -202,6 +202,13 @@ async function main(): Promise<void> {
   }
   console.log(`echo with permessage-deflate, ${cells[0]!.connections} ws clients, ${seconds} s × ${rounds} rounds (median), Node ${process.version}\n`);
   console.log(textTable(['size', 'server', 'msg/s', 'server CPU/msg'], rows));
+  // Medians of per-round ratios, defaults against defaults; bench/targets.ts reads this line.
+  const ratios = cells.map((cell) => {
+    const ours = results.get(`${TARGETS[0]!.name}|${cell.size}`)!.rate;
+    const ws = results.get(`${TARGETS[2]!.name}|${cell.size}`)!.rate;
+    return `${cell.size / 1024} KiB ${median(ours.map((rate, i) => rate / ws[i]!)).toFixed(2)}×`;
+  });
+  console.log(`\nws4ts ÷ ws, defaults: ${ratios.join(', ')}`);
 }
 
 await main();

@@ -8,7 +8,7 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compiled, startChild, type Child } from './lib/procs.js';
+import { bunBinary, compiled, startChild, type Child } from './lib/procs.js';
 import { median } from './lib/stats.js';
 import type { EchoJob, EchoResult } from './loadgen.js';
 
@@ -18,18 +18,35 @@ export interface EchoTarget {
   readonly script: string;
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Interpreter other than this Node (the Bun binary). */
+  readonly runtime?: string;
 }
 
-/** The echo servers: ws4ts in three shapes, ws twice, and the raw ceiling. */
-export function echoTargets(): EchoTarget[] {
+/** Why the Bun peer is missing from a run, or undefined when it takes part. */
+export function bunSkipped(...given: [bun?: string | undefined]): string | undefined {
+  // An explicit `undefined` means "no Bun" (tests); no argument means "look for it".
+  const bun = given.length > 0 ? given[0] : bunBinary();
+  return bun === undefined
+    ? 'Bun peer skipped: the dev dependency `@oven/bun-linux-x64` (its `bin/bun`) is not installed on this machine; ÷ Bun columns are empty.'
+    : undefined;
+}
+
+/**
+ * The echo servers: ws4ts in three shapes, ws twice, Bun (`Bun.serve`,
+ * uWebSockets inside) where its binary is installed, and the raw ceiling.
+ */
+export function echoTargets(...given: [bun?: string | undefined]): EchoTarget[] {
+  const bun = given.length > 0 ? given[0] : bunBinary();
   const cli = compiled('src/cli.ts');
   const wsEcho = compiled('bench/servers/ws-echo.ts');
+  const bunTarget: EchoTarget[] = bun !== undefined ? [{ name: 'bun', script: compiled('bench/servers/bun-echo.ts'), runtime: bun }] : [];
   return [
     { name: 'ws4ts-hooks', script: cli, args: ['--port', '0', '--shape', 'hooks'] },
     { name: 'ws4ts-loop', script: cli, args: ['--port', '0', '--shape', 'loop'] },
     { name: 'ws4ts-observable', script: cli, args: ['--port', '0', '--shape', 'observable'] },
     { name: 'ws-js', script: wsEcho, env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } },
     { name: 'ws-native', script: wsEcho, env: { WS_NO_BUFFER_UTIL: '', WS_NO_UTF_8_VALIDATE: '' } },
+    ...bunTarget,
     { name: 'raw-tcp', script: compiled('bench/servers/raw-echo.ts') },
   ];
 }
@@ -122,6 +139,11 @@ const RATIO_PAIRS: readonly [string, string][] = [
   ['ws4ts-hooks', 'ws-native'],
   ['ws4ts-hooks', 'ws-js'],
   ['ws4ts-hooks', 'raw-tcp'],
+  ['ws4ts-hooks', 'bun'],
+  ['ws4ts-loop', 'bun'],
+  ['ws4ts-observable', 'bun'],
+  ['bun', 'ws-native'],
+  ['bun', 'raw-tcp'],
   ['ws4ts-loop', 'ws-native'],
   ['ws4ts-observable', 'ws-native'],
   ['ws4ts-loop', 'ws4ts-hooks'],
@@ -157,6 +179,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
           script: target.script,
           args: target.args ?? [],
           env: target.env ?? {},
+          ...(target.runtime !== undefined ? { runtime: target.runtime } : {}),
           ...(options.serverCpu !== undefined ? { cpu: options.serverCpu } : {}),
         }),
       );
@@ -219,7 +242,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
         return t ? `${name} ${Math.round(t.messagesPerSecond)}` : '';
       };
       options.log(
-        `echo ${label(cell, window).padEnd(44)} ${servers.map((s) => fmt(s.name)).join('  ')}  hooks/ws-native ${ratios['ws4ts-hooks/ws-native']?.toFixed(2)}`,
+        `echo ${label(cell, window).padEnd(44)} ${servers.map((s) => fmt(s.name)).join('  ')}  hooks/ws-native ${ratios['ws4ts-hooks/ws-native']?.toFixed(2)}  hooks/bun ${ratios['ws4ts-hooks/bun']?.toFixed(2) ?? '–'}  hooks/raw ${ratios['ws4ts-hooks/raw-tcp']?.toFixed(2)}`,
       );
     }
     return results;

@@ -235,5 +235,90 @@ function close(args: { tag: string }): { closed: number } {
   return { closed: group.sockets.length };
 }
 
-serveIpc({ echo, open, arm, wait, close });
+// ─── soak (bench/soak.ts) ─────────────────────────────────────────────────────
+
+/** Arguments of `soakStart`: `count` connections, each sending one `size`-byte message every `intervalMs`. */
+export interface SoakJob {
+  readonly tag: string;
+  readonly host: string;
+  readonly port: number;
+  readonly count: number;
+  readonly size: number;
+  readonly intervalMs: number;
+}
+
+/** Counters of a soak group. */
+export interface SoakCounts {
+  readonly connections: number;
+  readonly sent: number;
+  readonly received: number;
+  readonly dropped: number;
+}
+
+interface SoakGroup {
+  readonly sockets: Socket[];
+  sent: number;
+  received: number;
+  dropped: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const soaks = new Map<string, SoakGroup>();
+
+/**
+ * Open the group, then send on a 10 ms tick: each tick the next
+ * `count × 10 / intervalMs` connections send one message, so every connection
+ * sends once per interval and the load is spread evenly (no thundering herd).
+ */
+async function soakStart(job: SoakJob): Promise<{ seconds: number }> {
+  const started = performance.now();
+  const upgraded = await openMany(job.host, job.port, job.count, 200);
+  const group: SoakGroup = { sockets: [], sent: 0, received: 0, dropped: 0, timer: undefined };
+  const frame = messageStream(makePayload('binary', job.size, 7), 2, 1, 5);
+  for (const { socket, rest } of upgraded) {
+    const counter = new FrameCounter((payload) => socket.write(pongFrame(payload)));
+    socket.on('data', (chunk: Buffer) => void (group.received += counter.push(chunk)));
+    socket.on('error', () => {});
+    socket.on('close', () => void group.dropped++);
+    if (rest.length > 0) group.received += counter.push(rest);
+    group.sockets.push(socket);
+  }
+  const tick = 10;
+  const perTick = (job.count * tick) / job.intervalMs;
+  let next = 0;
+  let credit = 0;
+  group.timer = setInterval(() => {
+    credit += perTick;
+    for (; credit >= 1; credit--) {
+      const socket = group.sockets[next]!;
+      next = (next + 1) % group.sockets.length;
+      if (socket.destroyed) continue;
+      socket.write(frame);
+      group.sent++;
+    }
+  }, tick);
+  soaks.set(job.tag, group);
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+function soakCounts(args: { tag: string }): SoakCounts {
+  const group = soaks.get(args.tag);
+  if (group === undefined) throw new Error(`no soak group ${args.tag}`);
+  return { connections: group.sockets.length, sent: group.sent, received: group.received, dropped: group.dropped };
+}
+
+/** Stop sending, give the echoes in flight `drainMs` to arrive, report, close. */
+async function soakStop(args: { tag: string; drainMs?: number }): Promise<SoakCounts> {
+  const group = soaks.get(args.tag);
+  if (group === undefined) throw new Error(`no soak group ${args.tag}`);
+  clearInterval(group.timer);
+  const deadline = performance.now() + (args.drainMs ?? 5000);
+  while (group.received < group.sent && performance.now() < deadline) await sleep(50);
+  const counts = soakCounts(args);
+  soaks.delete(args.tag);
+  for (const socket of group.sockets) socket.resetAndDestroy();
+  return counts;
+}
+
+serveIpc({ echo, open, arm, wait, close, soakStart, soakCounts, soakStop });
 process.send?.({ type: 'ready' });

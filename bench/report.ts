@@ -12,6 +12,8 @@ import type { FanoutResult } from './fanout.js';
 import type { CapacityResult } from './capacity.js';
 import type { RatioPoint } from './chart.js';
 import { markdownTable, ratio, si } from './lib/stats.js';
+import { issue15Section } from './targets.js';
+import { soakSection, type SoakResults } from './soak-report.js';
 
 /** Everything one `npm run bench` measured. */
 export interface BenchResults {
@@ -29,6 +31,8 @@ export interface BenchResults {
   readonly micro?: string;
   /** bench/deflate-echo.ts and bench/deflate-memory.ts output, verbatim. */
   readonly deflate?: string;
+  /** The last soak (bench/soak.json, written by bench/soak.ts: too long for `npm run bench`). */
+  readonly soak?: SoakResults;
   /** Sections that failed or were skipped, with the reason. */
   readonly notes: readonly string[];
 }
@@ -82,10 +86,11 @@ function parseSection(results: readonly CaseResult[]): string {
 }
 
 function echoSection(results: readonly EchoCellResult[]): string {
-  const names = ['ws4ts-hooks', 'ws4ts-loop', 'ws4ts-observable', 'ws-js', 'ws-native', 'raw-tcp'];
+  const names = ['ws4ts-hooks', 'ws4ts-loop', 'ws4ts-observable', 'ws-js', 'ws-native', 'bun', 'raw-tcp'];
   const throughput = results.map((r) => [
     cellLabel(r),
     ...names.map((n) => num(find(r.targets, n)?.messagesPerSecond ?? Number.NaN)),
+    ratio(r.ratios['ws4ts-hooks/bun'] ?? Number.NaN),
     ratio(r.ratios['ws4ts-hooks/ws-native'] ?? Number.NaN),
     ratio(r.ratios['ws4ts-hooks/ws-js'] ?? Number.NaN),
     ratio(r.ratios['ws4ts-hooks/raw-tcp'] ?? Number.NaN),
@@ -105,6 +110,7 @@ function echoSection(results: readonly EchoCellResult[]): string {
         `${us(t('ws4ts-observable')?.p50 ?? Number.NaN)} / ${us(t('ws4ts-observable')?.p99 ?? Number.NaN)}`,
         `${us(t('ws-js')?.p50 ?? Number.NaN)} / ${us(t('ws-js')?.p99 ?? Number.NaN)}`,
         `${us(ws?.p50 ?? Number.NaN)} / ${us(ws?.p99 ?? Number.NaN)}`,
+        `${us(t('bun')?.p50 ?? Number.NaN)} / ${us(t('bun')?.p99 ?? Number.NaN)}`,
         `${us(t('raw-tcp')?.p50 ?? Number.NaN)} / ${us(t('raw-tcp')?.p99 ?? Number.NaN)}`,
         ratio((hooks?.p99 ?? Number.NaN) / (ws?.p99 ?? Number.NaN)),
       ];
@@ -122,16 +128,17 @@ function echoSection(results: readonly EchoCellResult[]): string {
     'Binary messages echoed per second (medians over rounds); one load generator (pre-encoded masked frames over raw',
     'node:net sockets, counting echoed frames from their headers) in its own process; each server in its own process.',
     '`window` = messages in flight per connection. Ratios are medians of per-round ratios. ws4ts runs its CLI echo',
-    'server (`node dist/cli.js --shape …`, transpiled from src/ the same way) in each handler shape.',
+    'server (`node dist/cli.js --shape …`, transpiled from src/ the same way) in each handler shape. Bun is `Bun.serve`',
+    'with its built-in WebSocket server (uWebSockets inside), run by the binary of the dev dependency `@oven/bun-linux-x64`.',
     '',
     markdownTable(
-      ['cell', 'ws4ts hooks', 'ws4ts loop', 'ws4ts observable', 'ws JS', 'ws native', 'raw TCP', 'hooks ÷ ws native', 'hooks ÷ ws JS', 'hooks ÷ raw', 'loop ÷ hooks', 'observable ÷ hooks'],
+      ['cell', 'ws4ts hooks', 'ws4ts loop', 'ws4ts observable', 'ws JS', 'ws native', 'Bun', 'raw TCP', 'hooks ÷ Bun', 'hooks ÷ ws native', 'hooks ÷ ws JS', 'hooks ÷ raw', 'loop ÷ hooks', 'observable ÷ hooks'],
       throughput,
     ),
     '',
     '### Latency (window 1): round trip p50 / p99 in µs',
     '',
-    markdownTable(['cell', 'ws4ts hooks', 'ws4ts loop', 'ws4ts observable', 'ws JS', 'ws native', 'raw TCP', 'hooks p99 ÷ ws native p99'], latency),
+    markdownTable(['cell', 'ws4ts hooks', 'ws4ts loop', 'ws4ts observable', 'ws JS', 'ws native', 'Bun', 'raw TCP', 'hooks p99 ÷ ws native p99'], latency),
     '',
     '### CPU use during the measurement (server process; 100% = one core)',
     '',
@@ -189,6 +196,8 @@ function fanoutSection(results: readonly FanoutResult[]): string {
 
 function capacitySection(results: readonly CapacityResult[]): string {
   const base = find(results, 'http-upgrade');
+  const ws = find(results, 'ws-native');
+  const bare = find(results, 'raw-tcp');
   const isBase = (name: string) => name === 'http-upgrade' || name === 'raw-tcp';
   const rows = results.map((r) => [
     r.target,
@@ -199,6 +208,10 @@ function capacitySection(results: readonly CapacityResult[]): string {
     base && !isBase(r.target) ? kb(r.rssPerConnection - base.rssPerConnection) : '',
     base && !isBase(r.target) ? kb(r.heapPerConnection - base.heapPerConnection) : '',
     Number.isFinite(r.acceptSeconds) ? `${r.acceptSeconds.toFixed(2)} s (${num(r.connections / r.acceptSeconds)}/s)` : '–',
+    ws ? ratio(r.connections / r.acceptSeconds / (ws.connections / ws.acceptSeconds)) : '',
+    Number.isFinite(r.acceptPerCpuSecond) ? `${num(r.acceptPerCpuSecond)}/s` : '–',
+    ws ? ratio(r.acceptPerCpuSecond / ws.acceptPerCpuSecond) : '',
+    bare ? ratio(r.rssPerConnection / bare.rssPerConnection) : '',
     r.error ?? '',
   ]);
   return [
@@ -207,10 +220,12 @@ function capacitySection(results: readonly CapacityResult[]): string {
     'Server memory after a full GC (`--expose-gc`, three collections) with N idle connections, minus the same before any,',
     'divided by N; KB = 1000 bytes. raw TCP is a bare node:net socket; http-upgrade is node:http accepting the upgrade and',
     'holding the bare socket — the baseline for ws and ws4ts, which both accept through node:http, so "added" = library −',
-    'http-upgrade. Accept time: the load generator opening and upgrading all N connections, 200 handshakes in flight at a',
-    `time. The descriptor limit is raised to the hard limit (${hardLimit()}) in each child's shell.`,
+    'http-upgrade (ws4ts-serve is `serve()`, its own head parser on node:net; Bun is `Bun.serve`, measured the same way over',
+    'its HTTP control endpoint after `Bun.gc(true)`; heap figures of Bun are JavaScriptCore\'s, not comparable). Accept time: the load generator opening and upgrading all N connections, 200 handshakes in flight at a',
+    'time; "accepted per server CPU second" divides N by the server\'s CPU time over the same span (/proc), the rate one core',
+    `could sustain whatever paced the load generator. The descriptor limit is raised to the hard limit (${hardLimit()}) in each child's shell.`,
     '',
-    markdownTable(['server', 'connections', 'RSS KB/conn', 'heap KB/conn', 'external KB/conn', 'RSS added', 'heap added', 'time to accept', 'error'], rows),
+    markdownTable(['server', 'connections', 'RSS KB/conn', 'heap KB/conn', 'external KB/conn', 'RSS added', 'heap added', 'time to accept', 'accept rate ÷ ws native', 'accepted per server CPU second', 'per CPU second ÷ ws native', 'RSS ÷ bare socket', 'error'], rows),
   ].join('\n');
 }
 
@@ -279,7 +294,7 @@ function targetsSection(r: BenchResults): string {
       ]);
     }
   }
-  return ['## Targets (issue 5)', '', markdownTable(['target', 'measured', 'met'], rows)].join('\n');
+  return ['## Targets of round 1 (issue 5)', '', markdownTable(['target', 'measured', 'met'], rows)].join('\n');
 }
 
 /** The points the chart draws. */
@@ -294,6 +309,7 @@ export function ratioPoints(r: BenchResults): RatioPoint[] {
     points.push({ section: 'echo, hooks handler (messages/s)', case: label, comparison: 'vs ws (pure JS)', ratio: c.ratios['ws4ts-hooks/ws-js'] ?? Number.NaN });
     points.push({ section: 'echo, hooks handler (messages/s)', case: label, comparison: 'vs ws (bufferutil)', ratio: c.ratios['ws4ts-hooks/ws-native'] ?? Number.NaN });
     points.push({ section: 'echo, hooks handler (messages/s)', case: label, comparison: 'vs raw TCP', ratio: c.ratios['ws4ts-hooks/raw-tcp'] ?? Number.NaN });
+    if (c.ratios['ws4ts-hooks/bun'] !== undefined) points.push({ section: 'echo, hooks handler (messages/s)', case: label, comparison: 'vs Bun', ratio: c.ratios['ws4ts-hooks/bun'] });
   }
   for (const f of r.fanout ?? []) {
     const label = `${f.size} B to ${f.clients}`;
@@ -305,7 +321,7 @@ export function ratioPoints(r: BenchResults): RatioPoint[] {
 }
 
 /** The whole RESULTS.md. */
-export function renderResults(r: BenchResults, chartFile: string | undefined): string {
+export function renderResults(r: BenchResults, chartFile: string | undefined, soakChartFile?: string): string {
   const parts = [
     '# ws4ts benchmarks',
     '',
@@ -328,7 +344,7 @@ export function renderResults(r: BenchResults, chartFile: string | undefined): s
     'drift on a shared machine cancels out as far as it can. Numbers are for comparison within one run, on this machine.',
   ];
   if (chartFile !== undefined) parts.push('', `![ws4ts ÷ peers](${chartFile})`);
-  parts.push('', targetsSection(r));
+  parts.push('', issue15Section(r), '', targetsSection(r));
   if (r.parse?.length) parts.push('', parseSection(r.parse));
   if (r.echo?.length) parts.push('', echoSection(r.echo));
   if (r.fanout?.length) parts.push('', fanoutSection(r.fanout));
@@ -336,6 +352,7 @@ export function renderResults(r: BenchResults, chartFile: string | undefined): s
   if (r.deflate !== undefined) {
     parts.push('', '## permessage-deflate (bench/deflate-echo.ts, bench/deflate-memory.ts)', '', 'Targets (issue 7): deflate echo throughput ≥ 1.0× ws with deflate; memory per idle deflate connection ≤ 0.5× ws.', '', '```', r.deflate.trimEnd(), '```');
   }
+  if (r.soak !== undefined) parts.push('', soakSection(r.soak, soakChartFile));
   if (r.micro !== undefined) parts.push('', '## Micro (bench/micro.ts)', '', '```', r.micro.trimEnd(), '```');
   if (r.notes.length > 0) parts.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   return `${parts.join('\n')}\n`;

@@ -26,12 +26,13 @@ import { basename, dirname, join, relative } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { canPin, cleanTranspiled, compiled, ROOT, startChild, transpile, type Child } from './lib/procs.js';
-import { runEcho } from './echo.js';
+import { bunSkipped, runEcho } from './echo.js';
 import { runFanout } from './fanout.js';
 import { runCapacity } from './capacity.js';
 import { loadChartLibraries, renderRatioChart } from './chart.js';
 import { ratioPoints, renderResults, type BenchResults } from './report.js';
 import type { CaseResult } from './parse.js';
+import type { SoakResults } from './soak-report.js';
 
 const SECTIONS = ['parse', 'echo', 'fanout', 'capacity', 'micro', 'deflate'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -141,7 +142,12 @@ async function writeReport(results: BenchResults): Promise<void> {
     writeFileSync(chartPath, svg);
     chartRef = relative(dirname(out), chartPath) || basename(chartPath);
   }
-  writeFileSync(out, renderResults(results, chartRef));
+  // The soak is run on its own (bench/soak.ts, 10 minutes): its last results are shown here.
+  const soakJson = join(ROOT, 'bench', 'soak.json');
+  const soakSvg = join(ROOT, 'bench', 'soak.svg');
+  const soak = results.soak ?? (existsSync(soakJson) ? (JSON.parse(readFileSync(soakJson, 'utf8')) as SoakResults) : undefined);
+  const soakRef = soak !== undefined && existsSync(soakSvg) ? relative(dirname(out), soakSvg) : undefined;
+  writeFileSync(out, renderResults(soak !== undefined ? { ...results, soak } : results, chartRef, soakRef));
   log(`\nwrote ${relative(ROOT, out)}${chartRef ? ` and ${relative(ROOT, chartPath)}` : ''}`);
 }
 
@@ -156,6 +162,11 @@ async function main(): Promise<void> {
   }
   log(`ws4ts benchmarks (${quick ? 'quick' : 'full'}), Node ${process.version}; ${pinned ? 'servers on CPU 0, load generator on CPU 1' : 'no CPU pinning'}`);
   await transpile();
+  const noBun = bunSkipped();
+  if (noBun !== undefined) {
+    notes.push(noBun);
+    log(noBun);
+  }
   const results: { -readonly [K in keyof BenchResults]: BenchResults[K] } = {
     date: new Date().toISOString(),
     quick,

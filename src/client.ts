@@ -22,6 +22,7 @@ import { SocketTransport } from './transport/socket.js';
 import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
 import { DEFAULTS, checkConnectOptions, describe } from './options.js';
 import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
+import { HandshakeObservation, observingHandshakes } from './observe/channels.js';
 
 /** A refused opening handshake, with what the server answered. */
 export class HandshakeError extends WebSocketError {
@@ -84,6 +85,19 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   // what the network or the server does rejects the promise.
   if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`connect(): url must be a string or a URL, got ${describe(url)}`);
   checkConnectOptions(options);
+  if (!observingHandshakes()) return open(url, options);
+  // diagnostics_channel (src/observe): the handshake traced, its outcome published.
+  const observation = new HandshakeObservation('client', { method: 'GET', url: String(url), headers: { ...options.headers } });
+  const opening = open(url, options);
+  observation.syncDone();
+  opening.then(
+    (ws) => observation.settle({ status: ws.response?.status ?? 101, websocket: ws }),
+    (error: unknown) => observation.settle({ status: error instanceof HandshakeError ? error.status : 0, error }),
+  );
+  return opening;
+}
+
+function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
   const target = new URL(url);
   if (target.protocol === 'http:') target.protocol = 'ws:';
   if (target.protocol === 'https:') target.protocol = 'wss:';

@@ -15,3 +15,4 @@ export { ReadyState, type CloseOutcome, type Role } from './protocol/connection.
 export type { Message, TextMessage, BinaryMessage, ProtocolLimits } from './protocol/message.js';
 export type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './protocol/extension.js';
 export { permessageDeflate, type DeflateOptions } from './extensions/index.js';
+export * from './observe/index.js';

@@ -25,6 +25,8 @@ import type { Extension } from './protocol/extension.js';
 import type { HttpHeaders } from './protocol/headers.js';
 import type { Transport, TransportSink } from './transport/transport.js';
 import { addTicker, removeTicker, type Tickable } from './keepalive.js';
+import { closeChannel, errorChannel, openChannel } from './observe/channels.js';
+import type { ConnectionCounters } from './observe/counters.js';
 
 /** Data `send` accepts as one message. */
 export type SendData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
@@ -210,6 +212,12 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   // Everything an idle connection usually never uses lives in one object
   // created on first use (see the accessors below).
   #rare: Rare | undefined;
+  // Counters (src/observe): plain numbers, read only through `counters`.
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #openedAt = 0;
 
   get #started(): boolean { return (this.#flags & STARTED) !== 0; }
   set #started(on: boolean) { this.#flags = on ? this.#flags | STARTED : this.#flags & ~STARTED; }
@@ -337,6 +345,18 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     return this.#error;
   }
 
+  /** What this connection has carried: messages and wire bytes each way, open time, close code. */
+  get counters(): ConnectionCounters {
+    return {
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      openedAt: this.#openedAt,
+      closeCode: this.#outcome?.code,
+    };
+  }
+
   /** Resolves once the connection is closed, with `{code, reason, wasClean}`. Never rejects. */
   get finished(): Promise<CloseOutcome> {
     if (this.#finished === undefined) {
@@ -449,9 +469,11 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     if (this.#streaming) {
       if (this.#connection.closeExpected) throw new WebSocketError('WS_ERR_CLOSED', 'cannot send: the connection is closing', { side: 'local' });
       (this.#sendQueue ??= []).push({ data: payload });
+      this.#messagesOut++;
       return;
     }
     this.#connection.send(payload);
+    this.#messagesOut++;
     this.#scheduleFlush();
   }
 
@@ -464,6 +486,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     if (this.#canSendPrepared) {
       if (!this.#streaming) {
         this.#connection.sendFrames(prepared.frame);
+        this.#messagesOut++;
         this.#scheduleFlush();
         return;
       }
@@ -508,6 +531,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
         previous = chunk;
       }
       this.#connection.sendFragment(previous ?? new Uint8Array(0), true);
+      this.#messagesOut++;
       this.#scheduleFlush();
     } catch (error) {
       // A half-sent message cannot be completed: fail the connection.
@@ -592,7 +616,10 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     this.#flushScheduled = false;
     const connection = this.#connection;
     const bytes = connection.bytesToSend();
-    if (bytes.length > 0) this.#transport.write(bytes);
+    if (bytes.length > 0) {
+      for (let i = 0; i < bytes.length; i++) this.#bytesOut += bytes[i]!.length;
+      this.#transport.write(bytes);
+    }
     if (connection.closeExpected && this.#closeTimer === undefined && !this.#closed) {
       this.#closeTimer = setTimeout(() => this.#transport.destroy(), this.#options.closeTimeout ?? 10_000);
       this.#closeTimer.unref?.();
@@ -616,6 +643,8 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     if (this.#started) return;
     this.#started = true;
     this.#transport.attach(this);
+    this.#openedAt = Date.now();
+    if (openChannel.hasSubscribers) openChannel.publish({ role: this.#connection.role, websocket: this, protocol: this.protocol, extensions: this.extensions });
     const interval = this.#options.pingInterval;
     const idle = this.#options.idleTimeout;
     if ((interval !== null && interval !== undefined) || (idle !== null && idle !== undefined)) {
@@ -636,6 +665,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
   /** @internal TransportSink */
   onData(chunk: Uint8Array): void {
     if (this.#tickerKey !== 0) this.#lastInput = performance.now();
+    this.#bytesIn += chunk.length;
     this.#connection.receive(chunk);
     this.#afterInput();
   }
@@ -646,6 +676,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     try {
       for (let event: ConnectionEvent | undefined; (event = connection.nextEvent()); ) {
         if (event.type === 'text' || event.type === 'binary') {
+          this.#messagesIn++;
           try {
             this.receivedMessage(event);
           } catch (error) {
@@ -655,6 +686,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
           this.#onPong(event.data);
         } else if (event.type === 'error') {
           this.#error = event.error;
+          if (errorChannel.hasSubscribers) errorChannel.publish({ role: connection.role, websocket: this, error: event.error });
         }
       }
     } finally {
@@ -710,6 +742,9 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     for (const extension of this.#connection.extensions) extension.dispose(); // release zlib state (RFC 7692)
     const outcome = this.#connection.closeOutcome();
     this.#outcome = outcome;
+    if (closeChannel.hasSubscribers) {
+      closeChannel.publish({ role: this.#connection.role, websocket: this, code: outcome.code, reason: outcome.reason, wasClean: outcome.wasClean, duration: Date.now() - this.#openedAt });
+    }
     try {
       this.closed(outcome.code, outcome.reason);
     } catch (error) {
@@ -811,6 +846,7 @@ export class WebSocket implements AsyncIterable<Message>, TransportSink, Tickabl
     ) {
       return;
     }
+    if (errorChannel.hasSubscribers) errorChannel.publish({ role: this.#connection.role, websocket: this, error });
     try {
       this.unhandledError(error);
     } catch {

@@ -1,5 +1,6 @@
 /**
- * The command-line echo server, run as `npm start` runs it: `node dist/cli.js`.
+ * The command-line echo server, run as `npm start` runs it: `node dist/cli.js`
+ * (no subcommand: `serve`, with the options it always had).
  * (`npm test` builds dist/ first; a missing build is made here.)
  */
 import test, { type ExecutionContext } from 'ava';
@@ -61,10 +62,10 @@ for (const shape of ['hooks', 'loop', 'observable']) {
     t.regex(url, /^ws:\/\/127\.0\.0\.1:\d+\/$/);
     t.not(url, 'ws://127.0.0.1:0/', 'the port actually bound is printed');
     t.is(await echo(url, `hello ${shape}`), `hello ${shape}`);
-    // A plain HTTP request is told to upgrade.
+    // A plain HTTP request on / gets the demo page.
     const response = await fetch(url.replace('ws:', 'http:'));
-    t.is(response.status, 426);
-    await response.text();
+    t.is(response.status, 200);
+    t.regex(await response.text(), /<title>ws4ts demo<\/title>/);
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const [code] = (await within(exited, PATIENCE, 'the cli stopping on SIGTERM')) as [number];

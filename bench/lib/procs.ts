@@ -6,8 +6,9 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { IpcClient } from './ipc.js';
 
 /** The repository root. */
@@ -87,11 +88,66 @@ export function canPin(): boolean {
   return tasksetChecked;
 }
 
+/**
+ * The Bun binary the dev dependency `@oven/bun-linux-x64` ships, or
+ * undefined where it is not installed (another platform, an install without
+ * optional binaries): Bun targets are then skipped with a note.
+ */
+export function bunBinary(): string | undefined {
+  const path = process.env['WS4TS_BENCH_BUN'] ?? join(ROOT, 'node_modules', '@oven', 'bun-linux-x64', 'bin', 'bun');
+  return existsSync(path) ? path : undefined;
+}
+
+/** Request/response to a child, over Node IPC or (for non-Node children) HTTP. */
+export interface Control {
+  request<T>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
+}
+
+/**
+ * The control channel of a child that is not Node (Bun): `GET
+ * /__control/<cmd>?args=<json>` on the child's own port, answered with
+ * `{ ok, result | error }` (bench/servers/bun-echo.ts).
+ */
+export class HttpControl implements Control {
+  readonly #port: number;
+  constructor(port: number) {
+    this.#port = port;
+  }
+  request<T>(cmd: string, args?: unknown, timeoutMs = 120_000): Promise<T> {
+    const path = `/__control/${cmd}?args=${encodeURIComponent(JSON.stringify(args ?? {}))}`;
+    return new Promise<T>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: this.#port, path, agent: false, timeout: timeoutMs }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => (body += text));
+        res.on('end', () => {
+          try {
+            const answer = JSON.parse(body) as { ok: boolean; result?: T; error?: string };
+            if (answer.ok) resolve(answer.result as T);
+            else reject(new Error(answer.error));
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${cmd}: no answer after ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
+
 /** How to start one child. */
 export interface ChildSpec {
   readonly name: string;
   /** Script path (compiled JavaScript). */
   readonly script: string;
+  /**
+   * The interpreter to run `script` with instead of this Node (say the Bun
+   * binary). Such a child gets no IPC channel: it prints `listening …:PORT`
+   * and answers control commands over HTTP ({@link HttpControl}).
+   */
+  readonly runtime?: string;
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly nodeFlags?: readonly string[];
@@ -103,7 +159,7 @@ export interface ChildSpec {
 export interface Child {
   readonly name: string;
   readonly process: ChildProcess;
-  readonly ipc: IpcClient;
+  readonly ipc: Control;
   readonly port: number;
   /** Last lines of stderr, for error messages. */
   readonly stderr: () => string;
@@ -115,11 +171,11 @@ export interface Child {
  * IPC or a `listening … :PORT` line on stdout) or readiness (`{type: 'ready'}`).
  */
 export function startChild(spec: ChildSpec, timeoutMs = 20_000): Promise<Child> {
-  const node = [process.execPath, ...(spec.nodeFlags ?? []), spec.script, ...(spec.args ?? [])];
+  const node = spec.runtime !== undefined ? [spec.runtime, spec.script, ...(spec.args ?? [])] : [process.execPath, ...(spec.nodeFlags ?? []), spec.script, ...(spec.args ?? [])];
   const pinned = spec.cpu !== undefined && canPin() ? ['taskset', '-c', String(spec.cpu), ...node] : node;
   // Raise the descriptor limit in the child's shell (10,000 connections need as many descriptors).
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...pinned], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    stdio: spec.runtime !== undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
     // Structured clone keeps NaN and typed arrays intact (JSON would not).
     serialization: 'advanced',
     env: { ...process.env, ...spec.env },
@@ -130,7 +186,7 @@ export function startChild(spec: ChildSpec, timeoutMs = 20_000): Promise<Child> 
   child.stderr!.on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000);
   });
-  const ipc = new IpcClient(child);
+  const ipc = spec.runtime !== undefined ? undefined : new IpcClient(child);
   return new Promise<Child>((resolve, reject) => {
     let settled = false;
     const finish = (port: number) => {
@@ -140,7 +196,7 @@ export function startChild(spec: ChildSpec, timeoutMs = 20_000): Promise<Child> 
       resolve({
         name: spec.name,
         process: child,
-        ipc,
+        ipc: ipc ?? new HttpControl(port),
         port,
         stderr: () => stderr,
         stop: () => stopChild(child),

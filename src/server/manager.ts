@@ -18,13 +18,16 @@ import { WebSocketError } from '../protocol/errors.js';
 import { ReadyState } from '../protocol/connection.js';
 import { DEFAULTS, checkManagerOptions } from '../options.js';
 import { prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
+import { ManagerCounters, type CountersSnapshot } from '../observe/counters.js';
 
 /** What to do with a connection whose `bufferedAmount` is over the limit. */
 export type SlowConsumerPolicy = 'skip' | 'close';
 
 /** Options of {@link WebSocketManager.broadcast}. */
 export interface BroadcastOptions {
-  /** Send only to connections for which this returns true. */
+  /** Only this process's connections: do not hand the message to the bus. Default false. */
+  localOnly?: boolean;
+  /** Send only to connections for which this returns true (in this process). */
   filter?: (ws: WebSocket) => boolean;
   /** Do not send to this connection (usually the sender) or these. */
   except?: WebSocket | Iterable<WebSocket>;
@@ -41,21 +44,84 @@ export interface BroadcastOptions {
 export interface BroadcastResult {
   /** Connections the message was queued on. */
   readonly sent: number;
-  /** Slow consumers skipped (or closed, with policy `close`). */
+  /** Slow consumers skipped (or closed, with policy `close`) in this process. */
   readonly slow: readonly WebSocket[];
   /** Connections where sending threw, with the error. */
   readonly failed: readonly { readonly ws: WebSocket; readonly error: unknown }[];
+  /** With a bus that reaches other processes: what became of the copy sent to them. */
+  readonly remote?: Promise<PublishOutcome>;
+}
+
+/**
+ * What became of a message handed to a bus for other processes: `sent` once
+ * the engine accepted it, `dropped` when the bus could not keep it (its
+ * bounded buffer was full while the engine was unreachable, or the bus was
+ * closed). Receivers learn of a dropped message as a {@link BusGap}.
+ */
+export type PublishOutcome = 'sent' | 'dropped';
+
+/**
+ * Messages other processes published may be missing between `since` and
+ * `until` (milliseconds since the epoch). Emitted by the manager as `gap`.
+ *
+ * - `disconnected`: the bus lost its subscriber connection and restored every
+ *   subscription at `until`; whatever was published in between was missed
+ *   (pub/sub keeps no history).
+ * - `sequence`: a publisher's sequence numbers jumped (`missed` messages from
+ *   `publisher` never arrived: dropped by that publisher's full buffer, or
+ *   lost while this process was away).
+ * - `trimmed`: resumable mode, the history needed to resume was gone (trimmed
+ *   past the last id seen, or the engine restarted without persistence);
+ *   `lastId` is the last stream id this process saw.
+ */
+export interface BusGap {
+  readonly reason: 'disconnected' | 'sequence' | 'trimmed';
+  readonly since: number;
+  readonly until: number;
+  /** Topics that may have missed messages. */
+  readonly topics: readonly string[];
+  /** Whether `broadcast()` messages may be missing too. */
+  readonly broadcast: boolean;
+  /** `sequence`: the publishing process (its node id). */
+  readonly publisher?: string;
+  /** `sequence`: how many messages are known to be missing. */
+  readonly missed?: number;
+  /** `trimmed`: the last stream id seen before the gap. */
+  readonly lastId?: string;
+}
+
+/** Where a bus hands what it receives, besides topic messages. */
+export interface BusEvents {
+  /** A `broadcast()` from another process: send to every local connection. */
+  broadcast(data: SendData): void;
+  /** Messages may have been missed. */
+  gap(gap: BusGap): void;
+  /** Something went wrong inside the bus (never thrown into user code). */
+  error(error: unknown): void;
+}
+
+/** Extra facts about a delivered topic message. */
+export interface DeliveryInfo {
+  /** Resumable mode: the stream id of the message (a client can resume after it). */
+  readonly id?: string;
 }
 
 /**
  * Carries topic messages. The default bus delivers in-process; an adapter for
- * an external engine implements the same two methods.
+ * an external engine implements the same two methods, and the optional ones
+ * to carry broadcasts, follow local interest in topics, and report gaps.
  */
 export interface BroadcastBus {
   /** Deliver `data` to every subscriber of `topic` (in every process the bus reaches). */
-  publish(topic: string, data: SendData): void | Promise<void>;
-  /** Register the local delivery function; called once by the manager. */
-  listen(deliver: (topic: string, data: SendData) => void): void;
+  publish(topic: string, data: SendData): void | Promise<PublishOutcome | void>;
+  /** Register the local delivery function (and event sinks); called once by the manager. */
+  listen(deliver: (topic: string, data: SendData, info?: DeliveryInfo) => void, events?: BusEvents): void;
+  /** Carry a `manager.broadcast()` to the other processes (local delivery is the manager's). */
+  broadcast?(data: SendData): Promise<PublishOutcome>;
+  /** The first local subscriber of `topic` arrived; resolves once the bus carries it here. */
+  subscribe?(topic: string): Promise<void>;
+  /** The last local subscriber of `topic` left. */
+  unsubscribe?(topic: string): void;
 }
 
 /** The in-process bus: publish delivers at once to this process's subscribers. */
@@ -67,6 +133,14 @@ export class LocalBus implements BroadcastBus {
   listen(deliver: (topic: string, data: SendData) => void): void {
     this.#deliver = deliver;
   }
+}
+
+/** Events of {@link WebSocketManager.on}. */
+export interface ManagerEvents {
+  /** Messages from other processes may have been missed (see {@link BusGap}). */
+  gap: (gap: BusGap) => void;
+  /** The bus reported a problem (the engine unreachable, a malformed message): informational. */
+  busError: (error: unknown) => void;
 }
 
 /** Options of {@link WebSocketManager}. */
@@ -100,17 +174,61 @@ export class WebSocketManager implements Iterable<WebSocket> {
   readonly #maxBuffered: number;
   readonly #bus: BroadcastBus;
   #added: Subject<WebSocket> | undefined;
+  #gaps: Subject<BusGap> | undefined;
+  readonly #listeners: { [K in keyof ManagerEvents]: Set<ManagerEvents[K]> } = { gap: new Set(), busError: new Set() };
   #accepting = true;
   #shutdownReason = '';
   #stopHooks: (() => void | Promise<void>)[] = [];
   #drained: (() => void)[] = [];
   readonly #remove = (ws: WebSocket): void => this.remove(ws);
+  readonly #counters = new ManagerCounters();
 
   constructor(options: ManagerOptions = {}) {
     checkManagerOptions(options);
     this.#maxBuffered = options.maxBufferedAmount ?? DEFAULTS.maxBufferedAmount;
     this.#bus = options.bus ?? new LocalBus();
-    this.#bus.listen((topic, data) => this.#deliverTopic(topic, data));
+    this.#bus.listen((topic, data, info) => this.#deliverTopic(topic, data, info), {
+      broadcast: (data) => void this.#sendTo(this.#connections, prepareMessage(data), {}),
+      gap: (gap) => {
+        this.#gaps?.next(gap);
+        for (const listener of this.#listeners.gap) safely(listener, gap);
+      },
+      error: (error) => {
+        for (const listener of this.#listeners.busError) safely(listener, error);
+      },
+    });
+  }
+
+  /** The bus topics and broadcasts travel on. */
+  get bus(): BroadcastBus {
+    return this.#bus;
+  }
+
+  /** Gaps reported by the bus, as they happen (the `gap` event as an observable). */
+  get gaps$(): Observable<BusGap> {
+    return (this.#gaps ??= new Subject<BusGap>()).asObservable();
+  }
+
+  /** Listen to `gap` and `busError`. A listener that throws is reported to the console, never to the bus. */
+  on<K extends keyof ManagerEvents>(event: K, listener: ManagerEvents[K]): this {
+    const set = this.#listeners[event] as Set<ManagerEvents[K]> | undefined;
+    if (set === undefined) throw new TypeError(`WebSocketManager.on: unknown event ${JSON.stringify(event)}`);
+    set.add(listener);
+    return this;
+  }
+
+  /** Stop listening. */
+  off<K extends keyof ManagerEvents>(event: K, listener: ManagerEvents[K]): this {
+    (this.#listeners[event] as Set<ManagerEvents[K]> | undefined)?.delete(listener);
+    return this;
+  }
+
+  /**
+   * Counters of every connection this manager has tracked, as one snapshot:
+   * connections active and total, messages and bytes each way, close codes seen.
+   */
+  stats(): CountersSnapshot {
+    return this.#counters.snapshot(this.#connections, this.#connections.size);
   }
 
   /** Number of live connections. */
@@ -131,6 +249,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   add(ws: WebSocket): void {
     if (ws.readyState === ReadyState.CLOSED || this.#connections.has(ws)) return;
     this.#connections.add(ws);
+    this.#counters.added();
     ws.onceClosed(this.#remove);
     if (!this.#accepting) {
       // Accepted during a shutdown (its upgrade was decided after the
@@ -145,6 +264,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   /** Stop tracking `ws` (done automatically when it closes). */
   remove(ws: WebSocket): void {
     if (!this.#connections.delete(ws)) return;
+    this.#counters.removed(ws);
     const topics = this.#subscriptions.get(ws);
     if (topics !== undefined) {
       for (const topic of topics) this.#unsubscribeOne(ws, topic);
@@ -162,11 +282,17 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * once. Returns what happened per connection.
    */
   broadcast(data: SendData, options: BroadcastOptions = {}): BroadcastResult {
-    return this.#sendTo(this.#connections, prepareMessage(data), options);
+    const result = this.#sendTo(this.#connections, prepareMessage(data), options);
+    if (options.localOnly === true || this.#bus.broadcast === undefined) return result;
+    return { ...result, remote: this.#bus.broadcast(data) };
   }
 
-  /** Subscribe `ws` to `topic` (chat rooms, channels). */
-  subscribe(ws: WebSocket, topic: string): void {
+  /**
+   * Subscribe `ws` to `topic` (chat rooms, channels). Resolves once the bus
+   * carries `topic` to this process (at once in-process; with an external
+   * bus, when the engine confirmed the subscription). Never rejects.
+   */
+  subscribe(ws: WebSocket, topic: string): Promise<void> {
     if (!this.#connections.has(ws)) this.add(ws);
     let members = this.#topics.get(topic);
     if (members === undefined) this.#topics.set(topic, (members = new Set()));
@@ -174,6 +300,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
     let topics = this.#subscriptions.get(ws);
     if (topics === undefined) this.#subscriptions.set(ws, (topics = new Set()));
     topics.add(topic);
+    return this.#bus.subscribe?.(topic).catch(() => {}) ?? Promise.resolve();
   }
 
   /** Unsubscribe `ws` from `topic`. */
@@ -188,11 +315,11 @@ export class WebSocketManager implements Iterable<WebSocket> {
   }
 
   /** Publish `data` to every subscriber of `topic`, through the bus. */
-  publish(topic: string, data: SendData): void | Promise<void> {
+  publish(topic: string, data: SendData): void | Promise<PublishOutcome | void> {
     return this.#bus.publish(topic, data);
   }
 
-  #deliverTopic(topic: string, data: SendData): void {
+  #deliverTopic(topic: string, data: SendData, _info?: DeliveryInfo): void {
     const members = this.#topics.get(topic);
     if (members === undefined || members.size === 0) return;
     this.#sendTo(members, prepareMessage(data), {});
@@ -202,7 +329,10 @@ export class WebSocketManager implements Iterable<WebSocket> {
     const members = this.#topics.get(topic);
     if (members === undefined) return;
     members.delete(ws);
-    if (members.size === 0) this.#topics.delete(topic);
+    if (members.size === 0) {
+      this.#topics.delete(topic);
+      this.#bus.unsubscribe?.(topic);
+    }
   }
 
   #sendTo(targets: Iterable<WebSocket>, prepared: PreparedMessage, options: BroadcastOptions): BroadcastResult {
@@ -306,6 +436,15 @@ export class WebSocketManager implements Iterable<WebSocket> {
     return () => {
       for (const signal of signals) process.off(signal, onSignal);
     };
+  }
+}
+
+/** Run an application listener; what it throws is reported, never thrown into the bus that called it. */
+function safely<T>(listener: (value: T) => void, value: T): void {
+  try {
+    listener(value);
+  } catch (error) {
+    console.error('ws4ts: a WebSocketManager listener threw', error);
   }
 }
 

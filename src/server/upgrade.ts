@@ -25,6 +25,7 @@ import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
 import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
 import { DEFAULTS, checkUpgradeOptions } from '../options.js';
+import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -88,6 +89,7 @@ export interface UpgradeOptions extends WebSocketOptions {
 export type UpgradeListener = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array) => void;
 
 function reject(socket: Duplex, error: WebSocketError): void {
+  settleServerHandshake(socket, { status: error.httpStatus ?? 400, error });
   if (socket.destroyed) return;
   socket.end(error.httpResponse());
   // Do not wait for the client to read its answer forever.
@@ -129,7 +131,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
   const factories = options.extensions ?? defaultExtensions(options.deflate);
   // Connection options, built once: every connection shares this object.
   const wsOptions: WebSocketOptions = { pingInterval: DEFAULTS.serverPingInterval, ...options };
-  return (request, socket, head) => {
+  const listener: UpgradeListener = (request, socket, head) => {
     socket.on('error', ignore);
     const check = validateRequest({
       method: request.method ?? '',
@@ -194,6 +196,7 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         head: head.length > 0 ? head : undefined,
         options: wsOptions,
       });
+      settleServerHandshake(socket, { status: 101, websocket: ws });
       options.manager?.add(ws);
       options.onConnection?.(ws);
     };
@@ -232,6 +235,19 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         if (!timedOut) reject(socket, handshakeError(500, 'Verification failed'));
       },
     );
+  };
+  // diagnostics_channel (src/observe): one check per upgrade when nobody listens.
+  return (request, socket, head) => {
+    if (!observingHandshakes()) return listener(request, socket, head);
+    const observation = observeServerHandshake(socket, { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers });
+    try {
+      listener(request, socket, head);
+    } catch (error) {
+      settleServerHandshake(socket, { status: 500, error });
+      throw error;
+    } finally {
+      observation.syncDone();
+    }
   };
 }
 

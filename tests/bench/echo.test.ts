@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ECHO_RATIOS, MAX_IN_FLIGHT, echoMatrix, echoTargets, effectiveWindow } from '../../bench/echo.js';
+import { ECHO_RATIOS, MAX_IN_FLIGHT, bunSkipped, echoMatrix, echoTargets, effectiveWindow } from '../../bench/echo.js';
 
 test('the full matrix covers every size, connection count and window issue 5 names', (t) => {
   const cells = echoMatrix(false);
@@ -19,10 +19,19 @@ test('windows are capped so that no cell keeps more than the limit in flight, an
   t.true(echoMatrix(true).length < echoMatrix(false).length);
 });
 
-test('targets include every ws4ts handler shape, both ws builds and the raw ceiling', (t) => {
+test('targets include every ws4ts handler shape, both ws builds, Bun and the raw ceiling', (t) => {
+  const targets = echoTargets('/opt/bun/bin/bun');
   t.deepEqual(
-    echoTargets().map((target) => target.name),
-    ['ws4ts-hooks', 'ws4ts-loop', 'ws4ts-observable', 'ws-js', 'ws-native', 'raw-tcp'],
+    targets.map((target) => target.name),
+    ['ws4ts-hooks', 'ws4ts-loop', 'ws4ts-observable', 'ws-js', 'ws-native', 'bun', 'raw-tcp'],
   );
-  t.true(ECHO_RATIOS.includes('ws4ts-hooks/raw-tcp'));
+  t.is(targets.find((target) => target.name === 'bun')?.runtime, '/opt/bun/bin/bun', 'Bun runs under its own binary, not Node');
+  t.true(targets.filter((target) => target.name !== 'bun').every((target) => target.runtime === undefined));
+  for (const ratio of ['ws4ts-hooks/raw-tcp', 'ws4ts-hooks/bun', 'ws4ts-loop/bun', 'ws4ts-observable/bun', 'bun/raw-tcp']) t.true(ECHO_RATIOS.includes(ratio), ratio);
+  t.is(bunSkipped('/opt/bun/bin/bun'), undefined);
+});
+
+test('without the Bun binary the Bun target is left out with a note', (t) => {
+  t.false(echoTargets(undefined).some((target) => target.name === 'bun'));
+  t.regex(bunSkipped(undefined) ?? '', /Bun peer skipped/);
 });

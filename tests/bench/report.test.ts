@@ -44,7 +44,7 @@ const sample: BenchResults = {
 
 test('the report has the environment, the targets and every section measured', (t) => {
   const md = renderResults(sample, 'ratios.svg');
-  for (const part of ['# ws4ts benchmarks', process.version, cpuLine(), '## Targets (issue 5)', '## Parser', '## Echo over loopback', '![ws4ts ÷ peers](ratios.svg)', '- a note']) {
+  for (const part of ['# ws4ts benchmarks', process.version, cpuLine(), '## Targets (issue 15: speed round 2)', '## Targets of round 1 (issue 5)', '## Parser', '## Echo over loopback', '![ws4ts ÷ peers](ratios.svg)', '- a note']) {
     t.true(md.includes(part), part);
   }
   t.true(md.includes('| binary 16 B |'));

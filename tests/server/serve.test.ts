@@ -283,9 +283,10 @@ test('slowloris: a client that never finishes its head is dropped after handshak
 });
 
 test('the handshake timeout does not touch a connection once it is open', async (t) => {
-  const { url } = await start(t, { handler: EchoWebSocket, handshakeTimeout: 100 });
+  // Long enough for a loaded machine to finish the handshake in time (100 ms was not, on CI).
+  const { url } = await start(t, { handler: EchoWebSocket, handshakeTimeout: 1000 });
   const peer = await wsPeer(t, url);
-  await delay(300);
+  await delay(1300);
   peer.ws.send('after the deadline');
   t.is(await peer.messages.next(3000), 'after the deadline');
 });

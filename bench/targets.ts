@@ -1,0 +1,127 @@
+/**
+ * Issue 15's targets (speed round 2), each checked against one run's
+ * results: a ratio measured side by side in that run, whether it is met, and
+ * for a miss by how much. Rendered first in bench/RESULTS.md; never a timed
+ * test.
+ *
+ * @module
+ */
+import type { BenchResults } from './report.js';
+import { cellLabel, type EchoCellResult } from './echo.js';
+import type { CapacityResult } from './capacity.js';
+import { markdownTable, ratio } from './lib/stats.js';
+
+/** One target's verdict. */
+export interface TargetRow {
+  readonly target: string;
+  readonly measured: string;
+  /** undefined: not measured in this run. */
+  readonly met: boolean | undefined;
+  /** For a miss: how far off, as measured ÷ required (e.g. 0.83 = 17 % short). */
+  readonly shortBy?: number;
+}
+
+const r = (c: EchoCellResult, key: string) => c.ratios[key] ?? Number.NaN;
+const finite = (values: readonly number[]) => values.filter(Number.isFinite);
+const min = (values: readonly number[]) => (finite(values).length ? Math.min(...finite(values)) : Number.NaN);
+const is = (c: EchoCellResult, size: number, connections: number, window: number) => c.cell.size === size && c.cell.connections === connections && c.cell.window === window;
+const kb = (n: number) => (Number.isFinite(n) ? `${(n / 1000).toFixed(2)} KB` : '–');
+
+function row(target: string, measured: string, value: number, required: number): TargetRow {
+  if (!Number.isFinite(value)) return { target, measured: `${measured} (not measured)`, met: undefined };
+  const met = value >= required;
+  return met ? { target, measured, met } : { target, measured, met, shortBy: value / required };
+}
+
+/** The echo cells' targets. */
+function echoTargets(echo: readonly EchoCellResult[]): TargetRow[] {
+  const rows: TargetRow[] = [];
+  // ≥ 1.0× Bun everywhere, ≥ 0.95× in the latency-bound 32 B × 1 × 1 cell: score each cell against its own bar.
+  const vsBun = echo.map((c) => ({ c, value: r(c, 'ws4ts-hooks/bun'), bar: is(c, 32, 1, 1) ? 0.95 : 1.0 }));
+  const scored = vsBun.filter((x) => Number.isFinite(x.value));
+  const worst = scored.reduce<(typeof scored)[number] | undefined>((w, x) => (w === undefined || x.value / x.bar < w.value / w.bar ? x : w), undefined);
+  const misses = scored.filter((x) => x.value < x.bar).map((x) => `${cellLabel(x.c)} ${ratio(x.value)}`);
+  rows.push(
+    worst === undefined
+      ? { target: 'every echo cell ≥ 1.0× Bun (32 B × 1 × 1: ≥ 0.95×)', measured: 'Bun not measured', met: undefined }
+      : {
+          target: 'every echo cell ≥ 1.0× Bun (32 B × 1 × 1: ≥ 0.95×)',
+          measured: `worst ${cellLabel(worst.c)}: ${ratio(worst.value)}; ${misses.length} of ${scored.length} cells short${misses.length ? ` (${misses.join('; ')})` : ''}`,
+          met: misses.length === 0,
+          ...(misses.length ? { shortBy: worst.value / worst.bar } : {}),
+        },
+  );
+  const kib = echo.find((c) => is(c, 1024, 500, 1));
+  rows.push(row('1 KiB × 500 × window 1 ≥ 0.9× the raw node:net ceiling', kib ? ratio(r(kib, 'ws4ts-hooks/raw-tcp')) : '–', kib ? r(kib, 'ws4ts-hooks/raw-tcp') : Number.NaN, 0.9));
+  const small = echo.find((c) => is(c, 32, 50, 32));
+  rows.push(row('32 B × 50 × window 32 ≥ 0.8× the ceiling', small ? ratio(r(small, 'ws4ts-hooks/raw-tcp')) : '–', small ? r(small, 'ws4ts-hooks/raw-tcp') : Number.NaN, 0.8));
+  const big = echo.filter((c) => c.cell.size >= 64 * 1024);
+  const bigMin = min(big.map((c) => r(c, 'ws4ts-hooks/ws-native')));
+  rows.push(row('64 KiB and 1 MiB ≥ 1.3× ws + bufferutil', `min ${ratio(bigMin)} (${big.map((c) => `${cellLabel(c)} ${ratio(r(c, 'ws4ts-hooks/ws-native'))}`).join('; ')})`, bigMin, 1.3));
+  const loop = min(echo.map((c) => r(c, 'ws4ts-loop/ws4ts-hooks')));
+  const obs = min(echo.map((c) => r(c, 'ws4ts-observable/ws4ts-hooks')));
+  rows.push(row('`for await` shape ≥ 0.9× hooks, every cell', `min ${ratio(loop)}`, loop, 0.9));
+  rows.push(row('observable shape ≥ 0.9× hooks, every cell', `min ${ratio(obs)}`, obs, 0.9));
+  return rows;
+}
+
+/** Accept rate and idle memory. */
+function capacityTargets(capacity: readonly CapacityResult[]): TargetRow[] {
+  const find = (name: string) => capacity.find((c) => c.target === name);
+  const ws = find('ws-native');
+  const bare = find('raw-tcp');
+  const ours = ['ws4ts', 'ws4ts-serve'].map(find).filter((c): c is CapacityResult => c !== undefined && c.error === undefined);
+  const rows: TargetRow[] = [];
+  const best = ours.reduce<CapacityResult | undefined>((b, c) => (b === undefined || c.acceptRate > b.acceptRate ? c : b), undefined);
+  const acceptRatio = best && ws ? best.acceptRate / ws.acceptRate : Number.NaN;
+  const cpuBest = ours.reduce((b, c) => Math.max(b, c.acceptPerCpuSecond ?? Number.NaN), Number.NaN);
+  const cpuRatio = ws ? cpuBest / (ws.acceptPerCpuSecond ?? Number.NaN) : Number.NaN;
+  rows.push(
+    row(
+      'accept + upgrade rate ≥ 2× ws',
+      `${ours.map((c) => `${c.target} ${Math.round(c.acceptRate)}/s`).join(', ')}; ws ${Math.round(ws?.acceptRate ?? Number.NaN)}/s; best ÷ ws ${ratio(acceptRatio)} (per server CPU second: ${ratio(cpuRatio)})`,
+      acceptRatio,
+      2,
+    ),
+  );
+  // "≤ 0.8×" is a ceiling: score it as bar ÷ measured so that ≥ 1 means met.
+  const leanest = ours.reduce<CapacityResult | undefined>((b, c) => (b === undefined || c.rssPerConnection < b.rssPerConnection ? c : b), undefined);
+  const rssRatio = leanest && bare ? leanest.rssPerConnection / bare.rssPerConnection : Number.NaN;
+  const measured = `${ours.map((c) => `${c.target} ${kb(c.rssPerConnection)}`).join(', ')}; bare node:net ${kb(bare?.rssPerConnection ?? Number.NaN)}; leanest ÷ bare ${ratio(rssRatio)}`;
+  const scored = row('idle connection RSS ≤ 0.8× a bare node:net socket', measured, 0.8 / rssRatio, 1);
+  rows.push(scored.met === false ? { ...scored, shortBy: 0.8 / rssRatio } : scored);
+  return rows;
+}
+
+/** The deflate target, read from bench/deflate-echo.ts's ratio line. */
+function deflateTarget(deflate: string | undefined): TargetRow {
+  const line = /ws4ts ÷ ws, defaults: (.+)/.exec(deflate ?? '')?.[1];
+  const values = line ? [...line.matchAll(/([\d.]+)×/g)].map((m) => Number(m[1])) : [];
+  return row('permessage-deflate echo ≥ 1.3× ws with deflate', line ?? '–', min(values), 1.3);
+}
+
+/** Every target of issue 15 that this run measured something for. */
+export function issue15Targets(results: BenchResults): TargetRow[] {
+  return [
+    ...(results.echo?.length ? echoTargets(results.echo) : []),
+    ...(results.capacity?.length ? capacityTargets(results.capacity) : []),
+    ...(results.deflate !== undefined ? [deflateTarget(results.deflate)] : []),
+  ];
+}
+
+/** The markdown section. */
+export function issue15Section(results: BenchResults): string {
+  const rows = issue15Targets(results).map((t) => [
+    t.target,
+    t.measured,
+    t.met === undefined ? '–' : t.met ? 'yes' : '**no**',
+    t.shortBy !== undefined ? `${Math.round((1 - t.shortBy) * 100)} % short` : '',
+  ]);
+  return [
+    '## Targets (issue 15: speed round 2)',
+    '',
+    'ws4ts = the hooks handler unless named; ratios are medians of per-round ratios within this run.',
+    '',
+    markdownTable(['target', 'measured', 'met', 'miss'], rows),
+  ].join('\n');
+}

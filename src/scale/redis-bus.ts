@@ -1,0 +1,290 @@
+/**
+ * `RedisBus`: the manager's {@link BroadcastBus} across processes and hosts
+ * on Redis pub/sub (or sharded pub/sub, `SPUBLISH`/`SSUBSCRIBE`, for Redis
+ * Cluster), with the delivery contract of the README's "Beyond one process"
+ * section:
+ *
+ * - steady state: every message reaches every subscriber of every process
+ *   once, in publish order per publishing process (sequence numbers drop the
+ *   duplicates a retried publish can cause);
+ * - Redis restarted or unreachable: nothing is thrown into user code, local
+ *   delivery goes on, publishes wait in a bounded buffer (then `dropped`),
+ *   every subscription is restored on reconnect and a `gap` says when
+ *   messages may have been missed.
+ *
+ * Two connections: one for publishing, one subscribed. The `redis` package is
+ * an optional peer dependency: only this module (reached through
+ * `ws4ts/redis`) imports it.
+ *
+ * @module
+ */
+import { createClient } from 'redis';
+import type { BroadcastBus, BusEvents, BusGap, DeliveryInfo, PublishOutcome } from '../server/manager.js';
+import type { SendData } from '../websocket.js';
+import { decodeEnvelope, encodeEnvelope, envelopeData, newNodeId } from './envelope.js';
+import { PublishQueue } from './publish-queue.js';
+import { SequenceTracker } from './sequence.js';
+
+type Client = ReturnType<typeof createClient>;
+
+/** Options of {@link RedisBus}. */
+export interface RedisBusOptions {
+  /** Where Redis is: `redis://host:port` (also `rediss://`, user and password). Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Prefix of every channel (and key) the bus uses, so several apps can share a Redis. Default `ws4ts:`. */
+  prefix?: string;
+  /**
+   * Deliver this process's own topic messages through Redis instead of at
+   * once: every process then sees one order per channel. Default false
+   * (local subscribers get them at once, the echo from Redis is dropped).
+   */
+  echo?: boolean;
+  /** `SPUBLISH`/`SSUBSCRIBE` (Redis 7, for Redis Cluster: each channel lives on its slot's shard). Default false. */
+  sharded?: boolean;
+  /** Publishes kept while Redis is unreachable, at most. Default 10,000. */
+  maxBufferedMessages?: number;
+  /** Bytes of publishes kept while Redis is unreachable, at most. Default 16 MiB. */
+  maxBufferedBytes?: number;
+  /** Longest wait between reconnection attempts, in ms (the wait doubles from 50 ms). Default 2,000. */
+  maxReconnectDelay?: number;
+}
+
+/**
+ * A {@link BroadcastBus} on Redis pub/sub.
+ *
+ * @example
+ * ```ts
+ * import { serve, WebSocketManager } from 'ws4ts';
+ * import { RedisBus } from 'ws4ts/redis';
+ *
+ * const manager = new WebSocketManager({ bus: new RedisBus({ url: process.env.REDIS_URL }) });
+ * manager.on('gap', (gap) => console.warn('may have missed messages', gap));
+ * serve({ port, handler: chat, manager }); // manager.broadcast() now reaches every process
+ * ```
+ */
+export class RedisBus implements BroadcastBus {
+  /** This process's node id (16 hex digits), carried by every message it publishes. */
+  readonly nodeId: string;
+  readonly #node: Buffer;
+  readonly #prefix: string;
+  readonly #echo: boolean;
+  readonly #sharded: boolean;
+  readonly #pub: Client;
+  readonly #sub: Client;
+  readonly #queue: PublishQueue;
+  readonly #order = new SequenceTracker();
+  readonly #seqs = new Map<string, number>();
+  readonly #broadcastChannel: string;
+  /** Channels we want, with a waiter per channel until Redis confirms it. */
+  readonly #wanted = new Map<string, { confirmed: boolean; waiters: (() => void)[] }>();
+  #deliver: ((topic: string, data: SendData, info?: DeliveryInfo) => void) | undefined;
+  #events: BusEvents | undefined;
+  #lostAt: number | undefined;
+  #closed = false;
+  readonly ready: Promise<void>;
+  readonly #onMessage = (message: Buffer, channel: Buffer): void => this.#received(message, channel.toString());
+
+  constructor(options: RedisBusOptions = {}) {
+    const maxDelay = positive('maxReconnectDelay', options.maxReconnectDelay ?? 2000);
+    this.#node = newNodeId();
+    this.nodeId = this.#node.toString('hex');
+    this.#prefix = options.prefix ?? 'ws4ts:';
+    if (typeof this.#prefix !== 'string') throw new TypeError(`RedisBus: prefix must be a string, got ${typeof this.#prefix}`);
+    this.#echo = options.echo ?? false;
+    this.#sharded = options.sharded ?? false;
+    this.#broadcastChannel = `${this.#prefix}b`;
+    const clientOptions = {
+      url: options.url ?? 'redis://127.0.0.1:6379',
+      // Our own bounded buffer holds publishes while Redis is away; the
+      // client's unbounded offline queue would hide that.
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) },
+    };
+    this.#pub = createClient(clientOptions);
+    this.#sub = createClient(clientOptions);
+    this.#queue = new PublishQueue(
+      (channel, bytes) => (this.#sharded ? this.#pub.sPublish(channel, bytes) : this.#pub.publish(channel, bytes)),
+      () => this.#pub.isReady,
+      (error) => this.#error(error),
+      {
+        maxMessages: positive('maxBufferedMessages', options.maxBufferedMessages ?? 10_000),
+        maxBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024),
+      },
+    );
+    this.#pub.on('error', (error: unknown) => this.#error(error));
+    this.#pub.on('ready', () => this.#queue.ready());
+    this.#sub.on('error', (error: unknown) => this.#error(error));
+    this.#sub.on('end', () => this.#lost());
+    this.#sub.on('reconnecting', () => this.#lost());
+    this.#sub.on('ready', () => void this.#restore());
+    this.#want(this.#broadcastChannel);
+    // connect() settles once connected; with a reconnect strategy it keeps trying, so the
+    // bus comes up whenever Redis does. Its rejection (closed before connecting) is not news.
+    const connected = Promise.all([this.#pub.connect(), this.#sub.connect()]);
+    this.ready = connected.then(() => this.#confirmed(this.#broadcastChannel)).catch(() => {});
+  }
+
+  listen(deliver: (topic: string, data: SendData, info?: DeliveryInfo) => void, events?: BusEvents): void {
+    this.#deliver = deliver;
+    this.#events = events;
+  }
+
+  publish(topic: string, data: SendData): Promise<PublishOutcome> {
+    if (typeof topic !== 'string') throw new TypeError(`RedisBus.publish: topic must be a string, got ${typeof topic}`);
+    if (!this.#echo) this.#deliver?.(topic, data);
+    return this.#send(this.#topicChannel(topic), data);
+  }
+
+  broadcast(data: SendData): Promise<PublishOutcome> {
+    return this.#send(this.#broadcastChannel, data);
+  }
+
+  subscribe(topic: string): Promise<void> {
+    const channel = this.#topicChannel(topic);
+    this.#want(channel);
+    return this.#confirmed(channel);
+  }
+
+  unsubscribe(topic: string): void {
+    const channel = this.#topicChannel(topic);
+    const wanted = this.#wanted.get(channel);
+    if (wanted === undefined) return;
+    this.#wanted.delete(channel);
+    for (const wake of wanted.waiters) wake();
+    this.#order.forget(channel);
+    if (this.#sub.isReady) {
+      const done = this.#sharded ? this.#sub.sUnsubscribe(channel, this.#onMessage, true) : this.#sub.unsubscribe(channel, this.#onMessage, true);
+      done.catch((error: unknown) => this.#error(error));
+    }
+  }
+
+  /** Messages waiting for Redis (buffered while it is unreachable, or not yet acknowledged). */
+  get buffered(): number {
+    return this.#queue.length;
+  }
+
+  /** Whether both connections are up. */
+  get connected(): boolean {
+    return this.#pub.isReady && this.#sub.isReady;
+  }
+
+  /** Close both connections; publishes still buffered resolve `dropped`. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.close();
+    for (const wanted of this.#wanted.values()) for (const wake of wanted.waiters) wake();
+    await Promise.all([this.#pub, this.#sub].map((client) => (client.isOpen ? client.close().catch(() => client.destroy()) : undefined)));
+  }
+
+  #topicChannel(topic: string): string {
+    return `${this.#prefix}t:${topic}`;
+  }
+
+  #send(channel: string, data: SendData): Promise<PublishOutcome> {
+    if (this.#closed) return Promise.resolve('dropped');
+    const seq = (this.#seqs.get(channel) ?? 0) + 1;
+    this.#seqs.set(channel, seq);
+    return this.#queue.push(channel, encodeEnvelope(this.#node, seq, data));
+  }
+
+  #received(message: Buffer, channel: string): void {
+    const envelope = decodeEnvelope(message);
+    if (envelope === undefined) {
+      this.#error(new Error(`RedisBus: a message on ${channel} is not a ws4ts envelope (another publisher on the channel?): dropped`));
+      return;
+    }
+    if (envelope.node === this.nodeId && !(this.#echo && channel !== this.#broadcastChannel)) return;
+    if (!this.#wanted.has(channel)) return; // unsubscribed while it was on its way
+    const verdict = this.#order.check(channel, envelope.node, envelope.seq, envelope.time);
+    if (verdict.kind === 'duplicate') return;
+    if (verdict.kind === 'gap') {
+      const isBroadcast = channel === this.#broadcastChannel;
+      this.#gap({
+        reason: 'sequence',
+        since: verdict.since,
+        until: envelope.time,
+        topics: isBroadcast ? [] : [channel.slice(this.#prefix.length + 2)],
+        broadcast: isBroadcast,
+        publisher: envelope.node,
+        missed: verdict.missed,
+      });
+    }
+    const data = envelopeData(envelope);
+    try {
+      if (channel === this.#broadcastChannel) this.#events?.broadcast(data);
+      else this.#deliver?.(channel.slice(this.#prefix.length + 2), data);
+    } catch (error) {
+      this.#error(error);
+    }
+  }
+
+  #want(channel: string): void {
+    if (this.#wanted.has(channel)) return;
+    this.#wanted.set(channel, { confirmed: false, waiters: [] });
+    if (this.#sub.isReady) void this.#subscribeChannel(channel);
+  }
+
+  #confirmed(channel: string): Promise<void> {
+    const wanted = this.#wanted.get(channel);
+    if (wanted === undefined || wanted.confirmed || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => wanted.waiters.push(resolve));
+  }
+
+  async #subscribeChannel(channel: string): Promise<void> {
+    try {
+      await (this.#sharded ? this.#sub.sSubscribe(channel, this.#onMessage, true) : this.#sub.subscribe(channel, this.#onMessage, true));
+    } catch (error) {
+      // Lost the connection meanwhile: #restore subscribes again once it is back.
+      this.#error(error);
+      return;
+    }
+    const wanted = this.#wanted.get(channel);
+    if (wanted === undefined) return;
+    wanted.confirmed = true;
+    for (const wake of wanted.waiters.splice(0)) wake();
+  }
+
+  #lost(): void {
+    if (this.#lostAt !== undefined || this.#closed) return;
+    this.#lostAt = Date.now();
+    for (const wanted of this.#wanted.values()) wanted.confirmed = false;
+  }
+
+  /**
+   * The subscriber connection is ready (first time, or again): subscribe
+   * every channel we want (the client re-sends the ones it knew before
+   * reporting ready; ours covers those it did not, e.g. subscribed while
+   * Redis was away), then report the time without them as a gap.
+   */
+  async #restore(): Promise<void> {
+    await Promise.all([...this.#wanted.keys()].map((channel) => this.#subscribeChannel(channel)));
+    const since = this.#lostAt;
+    if (since === undefined || this.#closed || !this.#sub.isReady) return;
+    this.#lostAt = undefined;
+    const topics = [...this.#wanted.keys()].filter((channel) => channel !== this.#broadcastChannel).map((channel) => channel.slice(this.#prefix.length + 2));
+    this.#gap({ reason: 'disconnected', since, until: Date.now(), topics, broadcast: true });
+  }
+
+  #gap(gap: BusGap): void {
+    try {
+      this.#events?.gap(gap);
+    } catch (error) {
+      this.#error(error);
+    }
+  }
+
+  #error(error: unknown): void {
+    if (this.#closed) return;
+    try {
+      this.#events?.error(error);
+    } catch {
+      // an error sink that throws has nowhere left to report to
+    }
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`RedisBus: ${name} must be a positive number, got ${String(value)}`);
+  return value;
+}
