@@ -12,6 +12,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { delay } from './helpers/loopback.js';
 import { wsPeer } from './helpers/ws-peer.js';
+import { redisServer } from './helpers/redis-server.js';
 
 interface Example {
   /** File under examples/. */
@@ -26,6 +27,8 @@ interface Example {
   readonly cluster?: boolean;
   /** Written by another part of the project: tested once the file exists. */
   readonly optional?: boolean;
+  /** Needs Redis: a redis-server of its own is started and REDIS_URL set. */
+  readonly redis?: boolean;
 }
 
 const EXAMPLES: readonly Example[] = [
@@ -33,6 +36,8 @@ const EXAMPLES: readonly Example[] = [
   { file: 'standalone.mjs', check: 'echo', graceful: true },
   { file: 'broadcast.mjs', check: 'chat', graceful: true },
   { file: 'cluster.mjs', check: 'echo', graceful: true, cluster: true, env: { WORKERS: '2' } },
+  { file: 'cluster.mjs', check: 'chat', graceful: true, cluster: true, redis: true, env: { WORKERS: '2' } },
+  { file: 'redis-chat.mjs', check: 'chat', graceful: true, redis: true },
   { file: 'express.mjs', check: 'echo', optional: true },
   { file: 'fastify.mjs', check: 'echo', optional: true },
   { file: 'handler-hooks.mjs', check: 'echo' },
@@ -120,7 +125,8 @@ for (const example of EXAMPLES) {
     t.timeout(30_000);
     t.true(existsSync(`${root}dist/index.js`), 'dist/ is built (npm test runs the build first)');
     const port = await freePort();
-    const { child, output } = await run(t, example, port);
+    const env = example.redis ? { ...example.env, REDIS_URL: (await redisServer(t)).url } : example.env;
+    const { child, output } = await run(t, { ...example, env }, port);
     const url = `ws://127.0.0.1:${port}/`;
     if (example.cluster) {
       // The port accepts once the first worker listens; wait for all of them.
@@ -150,6 +156,14 @@ for (const example of EXAMPLES) {
         peer.ws.send(`n${i}`);
         t.is(await peer.messages.next(5000), `n${i}`);
       }
+    }
+    if (example.cluster && example.check === 'chat') {
+      // A room across workers: with two workers, some of these land on the other one.
+      const room = [a];
+      for (let i = 0; i < 3; i++) room.push(await wsPeer(t, url));
+      await delay(100);
+      room[3]!.ws.send('across workers');
+      for (const peer of room) t.true(await peer.messages.next(5000).then(async function skip(m): Promise<boolean> { return m === 'across workers' || skip(await peer.messages.next(5000)); }));
     }
     const workers = [...output().matchAll(/worker (\d+) listening/g)].map((match) => Number(match[1]));
     if (example.cluster) t.is(workers.length, 2, output());

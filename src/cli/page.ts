@@ -106,7 +106,7 @@ function state(el, ws, extra) {
   el.className = 'state ' + names[ws.readyState];
 }
 function human(n) {
-  if (n < 1024) return String(Math.round(n));
+  if (n < 1024) return String(Math.round(n)) + ' ';
   if (n < 1048576) return (n / 1024).toFixed(1) + ' Ki';
   return (n / 1048576).toFixed(1) + ' Mi';
 }
@@ -202,8 +202,8 @@ async function poll() {
     $('stat-mout-total').textContent = c.messagesOut;
     if (last) {
       const dt = (c.at - last.at) / 1000 || 1;
-      $('stat-min').textContent = human((c.messagesIn - last.messagesIn) / dt);
-      $('stat-mout').textContent = human((c.messagesOut - last.messagesOut) / dt);
+      $('stat-min').textContent = human((c.messagesIn - last.messagesIn) / dt).trim();
+      $('stat-mout').textContent = human((c.messagesOut - last.messagesOut) / dt).trim();
       $('stat-bin').textContent = human((c.bytesIn - last.bytesIn) / dt) + 'B';
       $('stat-bout').textContent = human((c.bytesOut - last.bytesOut) / dt) + 'B';
     }

@@ -29,13 +29,15 @@ export interface RedisNode {
   outcomes(): Promise<{ sent: number; dropped: number; buffered: number }>;
   /** Output so far (for assertion messages). */
   output(): string;
+  /** Ask it to stop; resolves with its exit code. */
+  stop(): Promise<number | null>;
 }
 
 /** Start a server process on `url`; killed on teardown. */
-export async function redisNode(t: ExecutionContext, url: string, options: RedisBusOptions = {}, script = 'tests/fixtures/redis-node.ts'): Promise<RedisNode> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+export async function redisNode(t: ExecutionContext, url: string, options: RedisBusOptions = {}, env: Record<string, string> = {}): Promise<RedisNode> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/redis-node.ts'], {
     cwd: root,
-    env: { ...process.env, REDIS_URL: url, BUS_OPTIONS: JSON.stringify(options) },
+    env: { ...process.env, REDIS_URL: url, BUS_OPTIONS: JSON.stringify(options), ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -64,7 +66,7 @@ export async function redisNode(t: ExecutionContext, url: string, options: Redis
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`node exited early (${code}): ${output}`))));
   exited.catch(() => {});
-  const { port, node } = await within(Promise.race([ready, exited]), 20_000, 'starting a server process').catch((error: Error) => {
+  const { port, node } = await within(Promise.race([ready, exited]), 45_000, 'starting a server process').catch((error: Error) => {
     throw new Error(`${error.message}: ${output}`);
   });
   return {
@@ -85,5 +87,11 @@ export async function redisNode(t: ExecutionContext, url: string, options: Redis
       return within(answer, 5000, 'outcomes') as Promise<{ sent: number; dropped: number; buffered: number }>;
     },
     output: () => output,
+    stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+      const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stdin!.write('stop\n');
+      return within(done, 10_000, 'stopping a server process');
+    },
   };
 }

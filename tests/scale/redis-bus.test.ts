@@ -28,7 +28,7 @@ async function three(t: import('ava').ExecutionContext, url: string): Promise<Re
   return Promise.all([redisNode(t, url), redisNode(t, url), redisNode(t, url)]);
 }
 
-test('topics: three processes, every message once and in order per publisher', async (t) => {
+test.serial('topics: three processes, every message once and in order per publisher', async (t) => {
   t.timeout(60_000);
   const redis = await redisServer(t);
   const nodes = await three(t, redis.url);
@@ -52,7 +52,7 @@ test('topics: three processes, every message once and in order per publisher', a
   for (const outcome of outcomes) t.deepEqual(outcome, { sent: n, dropped: 0, buffered: 0 });
 });
 
-test('broadcast: every client of every process, text as text and binary as binary', async (t) => {
+test.serial('broadcast: every client of every process, text as text and binary as binary', async (t) => {
   t.timeout(60_000);
   const redis = await redisServer(t);
   const nodes = await three(t, redis.url);
