@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { entryPoints, root } from './entry-points.js';
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve('typescript/bin/tsc');
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Snippet {
@@ -37,19 +37,13 @@ function snippets(markdown: string): Snippet[] {
   return found;
 }
 
-/** `ws4ts/x` → src/… from package.json's exports (`./dist/types/x.d.ts` → `src/x.ts`). */
+/** `ws4ts/x` → its source file, for tsc's `paths`. */
 function paths(): Record<string, string[]> {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; exports: Record<string, string | { types?: string }> };
-  const mapped: Record<string, string[]> = {};
-  for (const [subpath, target] of Object.entries(pkg.exports)) {
-    if (typeof target !== 'object' || target.types === undefined) continue;
-    const name = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
-    mapped[name] = [join(root, target.types.replace(/^\.\/dist\/types\//, 'src/').replace(/\.d\.ts$/, '.ts'))];
-  }
-  return mapped;
+  return Object.fromEntries(entryPoints().map(({ name, source }) => [name, [source]]));
 }
 
 test('every README snippet type-checks under --strict', async (t) => {
+  t.timeout(300_000); // a whole tsc program: minutes on a loaded machine
   const found = snippets(readFileSync(join(root, 'README.md'), 'utf8'));
   t.true(found.length >= 10, `found ${found.length} snippets`);
   // Inside the repository, so node_modules (express, rxjs…) resolve as for any source file.
