@@ -22,6 +22,7 @@ import { SocketTransport } from './transport/socket.js';
 import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
 import { DEFAULTS, checkConnectOptions, describe } from './options.js';
 import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
+import { connectHttp2 } from './client-h2.js';
 import { HandshakeObservation, observingHandshakes } from './observe/channels.js';
 
 /** A refused opening handshake, with what the server answered. */
@@ -65,6 +66,13 @@ export interface ConnectOptions extends WebSocketOptions {
   tls?: TlsOptions;
   /** Use this WebSocket subclass for the connection. */
   WebSocketClass?: new (init: WebSocketInit) => WebSocket;
+  /**
+   * Open the WebSocket over HTTP/2 (RFC 8441): TLS with ALPN `h2` for
+   * wss://, cleartext h2c (prior knowledge) for ws://. WebSockets to the same
+   * origin (and the same `tls` object) share one session, closed when the
+   * last of them ends. Default false (HTTP/1.1 upgrade).
+   */
+  http2?: boolean;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -87,7 +95,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   checkConnectOptions(options);
   if (!observingHandshakes()) return open(url, options);
   // diagnostics_channel (src/observe): the handshake traced, its outcome published.
-  const observation = new HandshakeObservation('client', { method: 'GET', url: String(url), headers: { ...options.headers } });
+  const observation = new HandshakeObservation('client', { method: options.http2 === true ? 'CONNECT' : 'GET', url: String(url), headers: { ...options.headers } });
   const opening = open(url, options);
   observation.syncDone();
   opening.then(
@@ -105,6 +113,7 @@ function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
     return Promise.reject(new WebSocketError('WS_ERR_INVALID_ARGUMENT', `unsupported URL scheme ${target.protocol}`, { side: 'local' }));
   }
   if (target.hash) return Promise.reject(new WebSocketError('WS_ERR_INVALID_ARGUMENT', 'a WebSocket URL has no fragment', { side: 'local' }));
+  if (options.http2 === true) return connectHttp2(target, options);
   const secure = target.protocol === 'wss:';
   const key = generateKey();
   const protocols = options.protocols ?? [];

@@ -163,6 +163,8 @@ export function checkServeOptions(options: unknown): void {
   c.count('maxHeaderBytes', 'bytes');
   c.count('maxHeaderCount', 'header fields');
   c.function('onRequest');
+  c.boolean('http2');
+  c.function('onStream');
 }
 
 /** Options of `new WebSocketManager(options)`. */

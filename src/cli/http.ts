@@ -28,7 +28,7 @@ const TYPES: Readonly<Record<string, string>> = {
 
 const REASONS: Readonly<Record<number, string>> = { 200: 'OK', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error' };
 
-const SECURITY = {
+export const SECURITY: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
   'Referrer-Policy': 'no-referrer',
@@ -79,24 +79,36 @@ async function fromDirectory(dir: string, path: string): Promise<{ body: Uint8Ar
   }
 }
 
+/** A whole answer of the demo's HTTP side, whatever carries it (HTTP/1.1 socket, HTTP/2 stream). */
+export interface Answer {
+  readonly status: number;
+  readonly type: string;
+  readonly body: string | Uint8Array;
+  readonly headers?: Record<string, string>;
+}
+
+/** What the demo answers to `method url` (shared by the HTTP/1.1 and HTTP/2 sides). */
+export async function answerFor(site: HttpSite, method: string, url: string): Promise<Answer> {
+  if (method !== 'GET' && method !== 'HEAD') return { status: 405, type: TYPES['.txt']!, body: 'Only GET and HEAD here\n', headers: { Allow: 'GET, HEAD' } };
+  const path = pathname(url);
+  try {
+    if (site.staticDir !== undefined && path.includes('\0') === false) {
+      const file = await fromDirectory(site.staticDir, path);
+      if (file !== undefined) return { status: 200, type: file.type, body: file.body };
+    }
+    if (path === '/' || path === '/index.html') return { status: 200, type: TYPES['.html']!, body: DEMO_PAGE };
+    if (path === '/demo.js') return { status: 200, type: TYPES['.js']!, body: DEMO_SCRIPT };
+    if (path === '/stats') return { status: 200, type: TYPES['.json']!, body: JSON.stringify(site.stats()) };
+    if (path === '/favicon.ico') return { status: 404, type: TYPES['.txt']!, body: '' };
+    return { status: 404, type: TYPES['.txt']!, body: 'Not found: the demo is at /, WebSockets at /echo and /chat\n' };
+  } catch {
+    return { status: 500, type: TYPES['.txt']!, body: 'Internal server error\n' };
+  }
+}
+
 /** The `onRequest` of the demo server. */
 export function httpHandler(site: HttpSite): (request: ParsedRequest, socket: Duplex) => void {
   return (request, socket) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      respond(socket, request, 405, TYPES['.txt']!, 'Only GET and HEAD here\n', { Allow: 'GET, HEAD' });
-      return;
-    }
-    const path = pathname(request.url);
-    void (async () => {
-      if (site.staticDir !== undefined && path.includes('\0') === false) {
-        const file = await fromDirectory(site.staticDir, path);
-        if (file !== undefined) return respond(socket, request, 200, file.type, file.body);
-      }
-      if (path === '/' || path === '/index.html') return respond(socket, request, 200, TYPES['.html']!, DEMO_PAGE);
-      if (path === '/demo.js') return respond(socket, request, 200, TYPES['.js']!, DEMO_SCRIPT);
-      if (path === '/stats') return respond(socket, request, 200, TYPES['.json']!, JSON.stringify(site.stats()));
-      if (path === '/favicon.ico') return respond(socket, request, 404, TYPES['.txt']!, '');
-      respond(socket, request, 404, TYPES['.txt']!, 'Not found: the demo is at /, WebSockets at /echo and /chat\n');
-    })().catch(() => respond(socket, request, 500, TYPES['.txt']!, 'Internal server error\n'));
+    void answerFor(site, request.method, request.url).then((answer) => respond(socket, request, answer.status, answer.type, answer.body, answer.headers));
   };
 }

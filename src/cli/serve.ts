@@ -22,6 +22,7 @@ import {
 import { choice, integer, parse, port, UsageError } from './args.js';
 import { chatHandler, Rooms } from './chat.js';
 import { httpHandler } from './http.js';
+import { http2Handler, selfSignedCertificate } from './http2.js';
 import { startStatus } from './status.js';
 
 export const SERVE_USAGE = `Usage: ws4ts serve [options]
@@ -38,6 +39,8 @@ Options:
       --static DIR           serve files from DIR over plain HTTP (the page stays at /)
       --tls-cert FILE        serve wss:// and https:// with this certificate (PEM)…
       --tls-key FILE         …and this key (PEM)
+      --http2                also WebSockets over HTTP/2 (RFC 8441) and the page over HTTP/2;
+                             TLS with a generated self-signed certificate unless --tls-cert/--tls-key
       --max-payload BYTES    largest message accepted on echo endpoints (default 16 MiB; chat: 64 KiB)
       --handshake-timeout MS drop clients that do not finish their request in time (default 5000)
       --quiet                no per-connection log lines
@@ -57,6 +60,7 @@ const OPTIONS = {
   static: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  http2: { type: 'boolean' },
   'max-payload': { type: 'string' },
   'handshake-timeout': { type: 'string' },
   quiet: { type: 'boolean' },
@@ -103,7 +107,9 @@ export async function runServe(argv: readonly string[]): Promise<void> {
   const maxPayload = integer('serve', 'max-payload', values['max-payload'], 16 * 1024 * 1024, 1, 2 ** 31);
   const handshakeTimeout = integer('serve', 'handshake-timeout', values['handshake-timeout'], 5_000, 1, 600_000);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together', 'serve');
-  const tls = values['tls-cert'] !== undefined ? { cert: readPem(values['tls-cert'], 'tls-cert'), key: readPem(values['tls-key']!, 'tls-key') } : undefined;
+  const given = values['tls-cert'] !== undefined ? { cert: readPem(values['tls-cert'], 'tls-cert'), key: readPem(values['tls-key']!, 'tls-key') } : undefined;
+  // Browsers speak HTTP/2 over TLS only: --http2 without a certificate makes one.
+  const tls = given ?? (values.http2 ? selfSignedCertificate() : undefined);
   const deflate = !values['no-deflate'];
 
   const manager = new WebSocketManager();
@@ -127,6 +133,10 @@ export async function runServe(argv: readonly string[]): Promise<void> {
   const chatRoute: Route = { handler: chatHandler(rooms), deflate, maxPayload: 64 * 1024 };
   const routes = (request: UpgradeRequestLike): Route => (pathOf(request.url) === '/chat' ? chatRoute : echoRoute);
 
+  const site = {
+    staticDir: values.static,
+    stats: () => ({ counters: manager.stats(), rooms: rooms.snapshot(), uptime: (Date.now() - startedAt) / 1000 }),
+  };
   const server: WebSocketServer = serve({
     port: listenPort,
     host,
@@ -136,10 +146,8 @@ export async function runServe(argv: readonly string[]): Promise<void> {
     handshakeTimeout,
     maxHeaderBytes: 8 * 1024,
     maxHeaderCount: 64,
-    onRequest: httpHandler({
-      staticDir: values.static,
-      stats: () => ({ counters: manager.stats(), rooms: rooms.snapshot(), uptime: (Date.now() - startedAt) / 1000 }),
-    }),
+    onRequest: httpHandler(site),
+    ...(values.http2 ? { http2: true, onStream: http2Handler(site) } : {}),
   });
   try {
     await server.listening;
@@ -153,6 +161,7 @@ export async function runServe(argv: readonly string[]): Promise<void> {
   const scheme = tls ? 'wss' : 'ws';
   console.log(`ws4ts echo server (${shape}${deflate ? ', permessage-deflate' : ''}${values.broadcast ? ', broadcast' : ''}) listening on ${scheme}://${shown}:${actual}/`);
   console.log(`demo page: ${tls ? 'https' : 'http'}://${shown}:${actual}/ · endpoints /echo and /chat · stats at /stats`);
+  if (values.http2) console.log(`HTTP/2: WebSockets over RFC 8441 and HTTP/1.1 upgrades on the same port${given ? '' : ' (self-signed certificate: your browser will ask)'}`);
 
   const stopStatus = startStatus(manager, { quiet: values.quiet === true });
   let stopping = false;

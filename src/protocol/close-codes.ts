@@ -104,3 +104,20 @@ export function buildClosePayload(code: number | undefined, reason = ''): Uint8A
   payload.set(reasonBytes, 2);
   return payload;
 }
+
+/**
+ * A close reason made from an error message: kept whole when it fits the
+ * 123 bytes a close frame allows (§5.5.1), otherwise cut at a code point.
+ */
+export function truncateCloseReason(message: string): string {
+  if (message.length <= MAX_CLOSE_REASON_BYTES && /^[\x20-\x7e]*$/.test(message)) return message;
+  let reason = '';
+  let bytes = 0;
+  for (const ch of message) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > MAX_CLOSE_REASON_BYTES) break;
+    reason += ch;
+    bytes += size;
+  }
+  return reason;
+}

@@ -11,23 +11,17 @@
  * - {@link Connection.closeExpected}: arm a close timer (we sent a close frame
  *   and wait for the peer's, or for the TCP close).
  *
- * All state transitions live in this file:
- *
- * | state   | event                 | action                                   | next    |
- * | ------- | --------------------- | ---------------------------------------- | ------- |
- * | OPEN    | `close()`             | send close frame                         | CLOSING |
- * | OPEN    | close frame received  | echo its code (§5.5.1)                   | CLOSED  |
- * | CLOSING | close frame received  | — (handshake complete)                   | CLOSED  |
- * | OPEN    | protocol error        | send close with its code, stop parsing   | CLOSING |
- * | any     | `receiveEof()`        | stop parsing                             | CLOSED  |
+ * Every state transition is one entry of the table in `connection-state.ts`
+ * (states that say who closed first), applied by one function; this file
+ * holds the RFC rules around it, each citing its section.
  *
  * The server closes the TCP connection first (§7.1.1); a client waits for
  * it, so `shouldCloseTransport` is set on the server after the close
  * handshake and on both sides after a failure (§7.1.7).
  *
- * Extensions transform whole messages, possibly asynchronously. Events and
- * outgoing frames keep their order: an event behind an unfinished transform
- * waits, and `onAsyncReady` tells the owner when to drain again.
+ * Extensions transform whole messages, possibly asynchronously; the ordering
+ * of events and outgoing frames around unfinished transforms lives in
+ * `transform-queue.ts`, and `onAsyncReady` tells the owner when to drain again.
  *
  * @module
  */
@@ -35,49 +29,25 @@ import { WebSocketError, localError, protocolError } from './errors.js';
 import { FrameParser } from './parser.js';
 import { MessageAssembler, type MessageSink } from './assembler.js';
 import { encodeBinaryFrame, encodeTextFrame } from './encoder.js';
-import { buildClosePayload, parseClosePayload, CloseCode } from './close-codes.js';
+import { buildClosePayload, parseClosePayload, truncateCloseReason, CloseCode } from './close-codes.js';
 import { isValidUtf8 } from './utf8.js';
 import { decodeText, encodeText } from './text.js';
 import { defaultMaskKey } from './mask.js';
 import { DEFAULT_LIMITS, type Message, type ProtocolLimits } from './message.js';
 import type { Extension } from './extension.js';
+import { EventQueue, OutputQueue, decodeMessage, encodeMessage, type Pending } from './transform-queue.js';
+import {
+  CLOSE, ENDED, EOF, FAIL, IGNORE, OPEN, PEER_CLOSE, SEND,
+  readyStateOf, stateName, transition,
+  type ConnectionState, type Entry, type Event, type ReadyState, type State,
+} from './connection-state.js';
+import type { CloseOutcome, ConnectionEvent } from './events.js';
 
-/** Connection states (the numbers match the WHATWG `readyState`). */
-export const ReadyState = {
-  CONNECTING: 0,
-  OPEN: 1,
-  CLOSING: 2,
-  CLOSED: 3,
-} as const;
-/** One of {@link ReadyState}. */
-export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
+export { ReadyState, type ConnectionState } from './connection-state.js';
+export type { CloseEvent, CloseOutcome, ConnectionEvent, ErrorEvent, PingEvent, PongEvent } from './events.js';
 
 /** Which end of the connection this is. */
 export type Role = 'client' | 'server';
-
-/** A ping received from the peer (already answered unless `autoPong` is off). */
-export interface PingEvent {
-  readonly type: 'ping';
-  readonly data: Uint8Array;
-}
-/** A pong received from the peer. */
-export interface PongEvent {
-  readonly type: 'pong';
-  readonly data: Uint8Array;
-}
-/** The peer's close frame; `code` is 1005 when it carried none. */
-export interface CloseEvent {
-  readonly type: 'close';
-  readonly code: number;
-  readonly reason: string;
-}
-/** A protocol violation by the peer; a close frame with `error.closeCode` is queued. */
-export interface ErrorEvent {
-  readonly type: 'error';
-  readonly error: WebSocketError;
-}
-/** Everything {@link Connection.nextEvent} yields. */
-export type ConnectionEvent = Message | PingEvent | PongEvent | CloseEvent | ErrorEvent;
 
 /** Options of {@link Connection}. */
 export interface ConnectionOptions extends Partial<ProtocolLimits> {
@@ -92,31 +62,7 @@ export interface ConnectionOptions extends Partial<ProtocolLimits> {
   readonly onAsyncReady?: () => void;
 }
 
-/** The close outcome: what `WebSocket.finished` resolves with. */
-export interface CloseOutcome {
-  /** The peer's close code; 1005 if its frame had none, 1006 if none arrived. */
-  readonly code: number;
-  readonly reason: string;
-  /** True when close frames went both ways. */
-  readonly wasClean: boolean;
-}
-
-/** An event slot waiting for an asynchronous transform. */
-class Pending {
-  event: ConnectionEvent | undefined = undefined;
-}
-
-/** An outgoing message waiting for an asynchronous transform (or behind one). */
-interface QueuedOutput {
-  ready: boolean;
-  bytes: Uint8Array[];
-}
-
 const EMPTY = new Uint8Array(0);
-// Sentinels: never pushed to (see #pushEvent, #writable, #enqueue).
-const NO_EVENTS: (ConnectionEvent | Pending)[] = [];
-const NO_BYTES: Uint8Array[] = [];
-const NO_OUTPUT: QueuedOutput[] = [];
 
 /**
  * The sans-I/O connection. See the module description for the protocol.
@@ -145,21 +91,14 @@ export class Connection implements MessageSink {
   readonly #maskKey: (() => number) | undefined;
   readonly #autoPong: boolean;
   readonly #onAsyncReady: (() => void) | undefined;
+  readonly #events = new EventQueue<ConnectionEvent>();
+  readonly #output = new OutputQueue();
 
-  #state: ReadyState = ReadyState.OPEN;
-  // Shared empty lists until used, and again once drained: an idle
-  // connection holds no arrays of its own.
-  #events: (ConnectionEvent | Pending)[] = NO_EVENTS;
-  #head = 0;
-  #pendingEvents = 0;
-  #out: Uint8Array[] = NO_BYTES;
-  #outBytes = 0;
-  #queue: QueuedOutput[] = NO_OUTPUT; // non-empty only while an outgoing transform is unfinished
-  #fragmenting = false; // a fragmented message is being sent
+  #state: State = OPEN;
+  #fragmenting = false; // a fragmented message is being sent (§5.4)
+  // What the close frames said (data, not state: the state says who sent first).
   #closeSent: { code: number; reason: string } | undefined;
   #closeReceived: { code: number; reason: string } | undefined;
-  #shouldClose = false;
-  #eof = false;
   #error: WebSocketError | undefined;
 
   constructor(options: ConnectionOptions) {
@@ -179,14 +118,36 @@ export class Connection implements MessageSink {
       { role: this.role, maxPayload: this.#limits.maxPayload, rsvAllowed },
       this.#assembler,
     );
+    // §5.3: a client masks every frame it sends; a server never does.
     this.#maskKey = this.role === 'client' ? (options.maskKey ?? defaultMaskKey) : undefined;
     this.#autoPong = options.autoPong ?? true;
     this.#onAsyncReady = options.onAsyncReady;
   }
 
-  /** The current state (OPEN until a close frame is sent or received). */
+  /**
+   * Refuse a send unless open. The comparison is the fast path of
+   * `transition(state, SEND)` (the table allows SEND only while open, as its
+   * test checks); the table itself raises the local error.
+   */
+  #checkOpen(): void {
+    if (this.#state !== OPEN) transition(this.#state, SEND);
+  }
+
+  /** Apply `event` to the state machine (see `connection-state.ts`): the one place the state changes. */
+  #apply(event: Event): Entry {
+    const next = transition(this.#state, event);
+    if (next !== IGNORE) this.#state = next;
+    return next;
+  }
+
+  /** Where the closing handshake stands, saying who closed first. */
+  get state(): ConnectionState {
+    return stateName(this.#state);
+  }
+
+  /** The WHATWG view of {@link state}: OPEN until a close frame is sent or received. */
   get readyState(): ReadyState {
-    return this.#state;
+    return readyStateOf(this.#state);
   }
 
   /** The limits in force. */
@@ -211,55 +172,32 @@ export class Connection implements MessageSink {
 
   /** The transport reached end of stream: nothing more will be received. */
   receiveEof(): void {
-    this.#eof = true;
+    this.#apply(EOF);
     this.#parser.stop();
-    this.#state = ReadyState.CLOSED;
   }
 
   /** The next event, or `undefined` when none is ready. */
   nextEvent(): ConnectionEvent | undefined {
-    const events = this.#events;
-    const head = this.#head;
-    if (head >= events.length) return undefined;
-    let event = events[head]!;
-    if (event instanceof Pending) {
-      if (event.event === undefined) return undefined;
-      event = event.event;
-      this.#pendingEvents--;
-    }
-    if (head + 1 === events.length) {
-      this.#events = NO_EVENTS;
-      this.#head = 0;
-    } else {
-      this.#head = head + 1;
-    }
-    return event;
-  }
-
-  #pushEvent(event: ConnectionEvent | Pending): void {
-    if (this.#events === NO_EVENTS) this.#events = [event];
-    else this.#events.push(event);
+    return this.#events.next();
   }
 
   /** Events queued (including ones behind an unfinished transform): for read backpressure. */
   get queuedEvents(): number {
-    return this.#events.length - this.#head;
+    return this.#events.size;
   }
 
   /** @internal MessageSink: a complete data message from the assembler. */
   onMessage(opcode: number, data: Uint8Array, rsv: number): void {
     if (rsv === 0 || this.extensions.length === 0) {
-      this.#pushEvent(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
+      this.#events.push(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
       return;
     }
-    const decoded = this.#decode(data, rsv);
+    const decoded = decodeMessage(this.extensions, data, rsv, this.#limits.maxPayload);
     if (!(decoded instanceof Promise)) {
-      this.#pushEvent(this.#decodedMessage(opcode, decoded));
+      this.#events.push(decodedMessage(opcode, decoded));
       return;
     }
-    const slot = new Pending();
-    this.#pushEvent(slot);
-    this.#pendingEvents++;
+    const slot = this.#events.reserve();
     decoded.then(
       (bytes) => {
         // Fill the slot even if the connection failed meanwhile: this message
@@ -267,7 +205,7 @@ export class Connection implements MessageSink {
         // slot would otherwise never be reached (a slot dropped by
         // #asyncFailure is no longer in the queue, so filling it is harmless).
         try {
-          slot.event = this.#decodedMessage(opcode, bytes);
+          slot.event = decodedMessage(opcode, bytes);
         } catch (error) {
           this.#asyncFailure(slot, error);
           return;
@@ -278,43 +216,14 @@ export class Connection implements MessageSink {
     );
   }
 
-  /** Apply the extensions' decoders, last negotiated first (RFC 6455 §9). */
-  #decode(data: Uint8Array, rsv: number): Uint8Array | Promise<Uint8Array> {
-    let result: Uint8Array | Promise<Uint8Array> = data;
-    const max = this.#limits.maxPayload;
-    for (let i = this.extensions.length - 1; i >= 0; i--) {
-      const extension = this.extensions[i]!;
-      if ((rsv & extension.rsvMask) === 0) continue;
-      result =
-        result instanceof Promise
-          ? result.then((bytes) => extension.decode([bytes], rsv, max))
-          : extension.decode([result], rsv, max);
-    }
-    return result;
-  }
-
-  #decodedMessage(opcode: number, bytes: Uint8Array): Message {
-    if (opcode === 2) return { type: 'binary', data: bytes };
-    if (!isValidUtf8(bytes)) throw protocolError('WS_ERR_INVALID_UTF8', 'text message is not valid UTF-8', 1007);
-    return { type: 'text', data: decodeText(bytes) };
-  }
-
-  #asyncFailure(slot: Pending, error: unknown): void {
+  #asyncFailure(slot: Pending<ConnectionEvent>, error: unknown): void {
     if (this.#error !== undefined) {
       // Already failing: just unblock the queue, whose error event may wait behind this slot.
-      const index = this.#events.indexOf(slot, this.#head);
-      if (index >= 0) {
-        this.#events.splice(index, 1);
-        this.#pendingEvents--;
-        this.#onAsyncReady?.();
-      }
+      if (this.#events.remove(slot)) this.#onAsyncReady?.();
       return;
     }
     // Drop everything that arrived after the failed message: the connection is failing.
-    const index = this.#events.indexOf(slot, this.#head);
-    if (index >= 0) this.#events.length = index;
-    this.#pendingEvents = 0;
-    for (let i = this.#head; i < this.#events.length; i++) if (this.#events[i] instanceof Pending) this.#pendingEvents++;
+    this.#events.truncateAt(slot);
     this.#failWith(error);
     this.#onAsyncReady?.();
   }
@@ -322,33 +231,36 @@ export class Connection implements MessageSink {
   /** @internal MessageSink: a complete control frame from the assembler. */
   onControl(opcode: number, payload: Uint8Array): void {
     if (opcode === 9) {
-      this.#pushEvent({ type: 'ping', data: payload });
-      // §5.5.2: answer with a pong carrying the same payload, unless closing.
-      if (this.#autoPong && this.#state === ReadyState.OPEN) this.#control(10, payload);
+      this.#events.push({ type: 'ping', data: payload });
+      // §5.5.2: answer with a pong carrying the same payload, unless closing (§5.5.1).
+      if (this.#autoPong && this.#state === OPEN) this.#control(10, payload);
     } else if (opcode === 10) {
-      this.#pushEvent({ type: 'pong', data: payload });
+      this.#events.push({ type: 'pong', data: payload });
     } else {
       this.#receiveClose(payload);
     }
   }
 
   #receiveClose(payload: Uint8Array): void {
-    const { code, reason } = parseClosePayload(payload); // throws 1002/1007 on a bad payload
+    const { code, reason } = parseClosePayload(payload); // §5.5.1, §7.4: throws 1002/1007 on a bad payload
+    const wasOpen = this.#state === OPEN;
+    this.#apply(PEER_CLOSE);
     this.#closeReceived = { code, reason };
     // §5.5.1: no more frames are read after a close frame.
     this.#parser.stop();
-    if (this.#closeSent === undefined && this.#state === ReadyState.OPEN) {
-      // Echo code and reason (as ws and Python websockets do; browsers then
-      // report the reason to both ends); 1005 ("none given") gets an empty frame.
-      this.#sendClose(code === CloseCode.NoStatus ? undefined : code, code === CloseCode.NoStatus ? '' : reason);
+    if (wasOpen) {
+      // §5.5.1: answer with a close frame. Echo code and reason (as ws and
+      // Python websockets do; browsers then report the reason to both ends);
+      // 1005 ("none given", §7.4.1) gets an empty frame.
+      this.#queueClose(code === CloseCode.NoStatus ? undefined : code, code === CloseCode.NoStatus ? '' : reason);
     }
-    this.#state = ReadyState.CLOSED;
-    if (this.role === 'server') this.#shouldClose = true;
-    this.#pushEvent({ type: 'close', code, reason });
+    this.#events.push({ type: 'close', code, reason });
   }
 
   /** Fail the connection (§7.1.7): queue a close frame with the error's code, stop parsing. */
   #failWith(cause: unknown): void {
+    // A connection fails once: later failures (a transform finishing late) are not reported.
+    if (this.#error !== undefined) return;
     const error =
       cause instanceof WebSocketError
         ? cause
@@ -356,39 +268,33 @@ export class Connection implements MessageSink {
             closeCode: 1011,
             cause,
           });
-    if (this.#error !== undefined) return;
+    const wasOpen = this.#state === OPEN;
+    this.#apply(FAIL);
     this.#error = error;
     this.#parser.stop();
-    if (this.#closeSent === undefined && this.#state !== ReadyState.CLOSED) {
-      this.#sendClose(error.closeCode, closeReasonFor(error));
-    }
-    this.#shouldClose = true;
-    this.#pushEvent({ type: 'error', error });
+    if (wasOpen) this.#queueClose(error.closeCode, truncateCloseReason(error.message));
+    this.#events.push({ type: 'error', error });
   }
 
   // ─── sending ────────────────────────────────────────────────────────────
 
   /** Take the buffers to write, in order. Empty when there is nothing. */
   bytesToSend(): Uint8Array[] {
-    const out = this.#out;
-    if (out.length === 0) return out;
-    this.#out = NO_BYTES;
-    this.#outBytes = 0;
-    return out;
-  }
-
-  #writable(): Uint8Array[] {
-    return this.#out === NO_BYTES ? (this.#out = []) : this.#out;
+    return this.#output.take();
   }
 
   /** Bytes waiting in {@link bytesToSend} (not counting unfinished transforms). */
   get pendingBytes(): number {
-    return this.#outBytes;
+    return this.#output.bytes;
   }
 
-  /** True when the transport should be ended once the pending bytes are written. */
+  /**
+   * True when the transport should be ended once the pending bytes are
+   * written: on the server after the closing handshake (§7.1.1: the server
+   * closes the TCP connection first), on both sides after a failure (§7.1.7).
+   */
   get shouldCloseTransport(): boolean {
-    return this.#shouldClose;
+    return this.#error !== undefined || (this.role === 'server' && this.#closeReceived !== undefined);
   }
 
   /** True once a close frame was sent: the owner should arm its close timeout. */
@@ -401,7 +307,7 @@ export class Connection implements MessageSink {
     return this.#error;
   }
 
-  /** The close outcome so far (meaningful once the transport has closed). */
+  /** The close outcome so far (meaningful once the transport has closed, §7.1.5, §7.1.6). */
   closeOutcome(): CloseOutcome {
     const received = this.#closeReceived;
     if (received === undefined) return { code: CloseCode.Abnormal, reason: '', wasClean: false };
@@ -415,7 +321,7 @@ export class Connection implements MessageSink {
 
   /** True when the peer ended the transport. */
   get eofReceived(): boolean {
-    return this.#eof;
+    return this.#state === ENDED;
   }
 
   /**
@@ -424,13 +330,15 @@ export class Connection implements MessageSink {
    * fragmented send.
    */
   send(data: string | Uint8Array): void {
-    this.#checkCanSend();
+    this.#checkOpen();
     if (this.#fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
     const text = typeof data === 'string';
     if (this.extensions.length === 0) {
-      this.#outBytes += text
-        ? encodeTextFrame(this.#writable(), 0x81, data, this.#maskKey?.())
-        : encodeBinaryFrame(this.#writable(), 0x82, data, this.#maskKey?.());
+      // No extension, so no transform can be pending: write directly.
+      const output = this.#output;
+      output.bytes += text
+        ? encodeTextFrame(output.writable(), 0x81, data, this.#maskKey?.())
+        : encodeBinaryFrame(output.writable(), 0x82, data, this.#maskKey?.());
       return;
     }
     this.#sendTransformed(text ? 1 : 2, text ? encodeText(data) : data);
@@ -442,12 +350,12 @@ export class Connection implements MessageSink {
    * may be sent between fragments; other messages may not.
    */
   sendFragment(data: string | Uint8Array, fin: boolean): void {
-    this.#checkCanSend();
+    this.#checkOpen();
     const opcode = this.#fragmenting ? 0 : typeof data === 'string' ? 1 : 2;
     const b0 = (fin ? 0x80 : 0) | opcode;
     const bytes = typeof data === 'string' ? encodeText(data) : data;
     this.#fragmenting = !fin;
-    this.#enqueue(encodeOutput(b0, bytes, this.#maskKey));
+    this.#output.enqueue(frameBytes(b0, bytes, this.#maskKey));
   }
 
   /**
@@ -455,9 +363,9 @@ export class Connection implements MessageSink {
    * framed once for many connections). Same ordering rules as {@link send}.
    */
   sendFrames(frames: Uint8Array): void {
-    this.#checkCanSend();
+    this.#checkOpen();
     if (this.#fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
-    this.#enqueue({ ready: true, bytes: [frames] });
+    this.#output.enqueue([frames]);
   }
 
   /** True while a fragmented message is being sent. */
@@ -465,13 +373,13 @@ export class Connection implements MessageSink {
     return this.#fragmenting;
   }
 
-  /** Send a ping (payload ≤ 125 bytes). */
+  /** Send a ping (payload ≤ 125 bytes, §5.5). */
   ping(data: Uint8Array = EMPTY): void {
     this.#checkControl(data);
     this.#control(9, data);
   }
 
-  /** Send an unsolicited pong (payload ≤ 125 bytes), e.g. as a heartbeat. */
+  /** Send an unsolicited pong (payload ≤ 125 bytes), e.g. as a heartbeat (§5.5.3). */
   pong(data: Uint8Array = EMPTY): void {
     this.#checkControl(data);
     this.#control(10, data);
@@ -487,10 +395,9 @@ export class Connection implements MessageSink {
     // turn it into an empty close frame, so refuse it here as documented.
     if (code === CloseCode.NoStatus) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
     const payload = buildClosePayload(code, reason); // validate even if already closing
-    if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) return;
+    if (this.#apply(CLOSE) === IGNORE) return;
     this.#closeSent = { code, reason };
-    this.#state = ReadyState.CLOSING;
-    this.#enqueue({ ready: true, bytes: frameBytes(0x88, payload, this.#maskKey) });
+    this.#output.enqueue(frameBytes(0x88, payload, this.#maskKey));
   }
 
   /**
@@ -502,108 +409,54 @@ export class Connection implements MessageSink {
     this.#failWith(error);
   }
 
-  #sendClose(code: number | undefined, reason: string): void {
+  /** Queue our close frame; it goes after any message still being transformed (no data lost). */
+  #queueClose(code: number | undefined, reason: string): void {
     this.#closeSent = { code: code ?? CloseCode.NoStatus, reason };
-    if (this.#state === ReadyState.OPEN) this.#state = ReadyState.CLOSING;
-    // Close frames go after any message still being transformed (no data lost).
-    this.#enqueue({ ready: true, bytes: frameBytes(0x88, buildClosePayload(code, reason), this.#maskKey) });
-  }
-
-  #checkCanSend(): void {
-    if (this.#closeSent !== undefined || this.#state !== ReadyState.OPEN) {
-      throw localError('WS_ERR_CLOSED', 'cannot send: the connection is closing or closed');
-    }
+    this.#output.enqueue(frameBytes(0x88, buildClosePayload(code, reason), this.#maskKey));
   }
 
   #checkControl(data: Uint8Array): void {
+    // §5.5: control frame payloads are at most 125 bytes.
     if (data.length > 125) throw localError('WS_ERR_INVALID_ARGUMENT', 'control frame payload over 125 bytes');
-    if (this.#state === ReadyState.CLOSED || this.#closeSent !== undefined) {
-      throw localError('WS_ERR_CLOSED', 'cannot send: the connection is closing or closed');
-    }
+    this.#checkOpen();
   }
 
-  /** Control frames may overtake messages still being transformed. */
+  /** Control frames may overtake messages still being transformed (§5.4: they may be injected between fragments). */
   #control(opcode: number, payload: Uint8Array): void {
-    this.#outBytes += encodeBinaryFrame(this.#writable(), 0x80 | opcode, payload, this.#maskKey?.());
+    const output = this.#output;
+    output.bytes += encodeBinaryFrame(output.writable(), 0x80 | opcode, payload, this.#maskKey?.());
   }
 
   #sendTransformed(opcode: number, data: Uint8Array): void {
-    let result: ReturnType<Extension['encode']> = { data, rsv: 0 };
-    for (const extension of this.extensions) {
-      result =
-        result instanceof Promise
-          ? result.then((r) => merge(r, extension.encode(r.data, opcode)))
-          : merge(result, extension.encode(result.data, opcode));
-    }
+    const result = encodeMessage(this.extensions, data, opcode);
     if (!(result instanceof Promise)) {
-      this.#enqueue(encodeOutput(0x80 | result.rsv | opcode, result.data, this.#maskKey));
+      this.#output.enqueue(frameBytes(0x80 | result.rsv | opcode, result.data, this.#maskKey));
       return;
     }
-    const item: QueuedOutput = { ready: false, bytes: [] };
-    if (this.#queue === NO_OUTPUT) this.#queue = [];
-    this.#queue.push(item);
+    const ticket = this.#output.reserve();
     result.then(
       (r) => {
-        const encoded = encodeOutput(0x80 | r.rsv | opcode, r.data, this.#maskKey);
-        item.bytes = encoded.bytes;
-        item.ready = true;
-        this.#flushQueue();
+        this.#output.complete(ticket, frameBytes(0x80 | r.rsv | opcode, r.data, this.#maskKey));
         this.#onAsyncReady?.();
       },
       (error: unknown) => {
-        item.ready = true;
-        this.#flushQueue();
+        this.#output.complete(ticket, []);
         this.#failWith(error);
         this.#onAsyncReady?.();
       },
     );
   }
-
-  #enqueue(item: QueuedOutput): void {
-    if (this.#queue.length === 0) this.#emit(item);
-    else this.#queue.push(item); // non-empty, so not the sentinel
-  }
-
-  #flushQueue(): void {
-    const queue = this.#queue;
-    while (queue.length > 0 && queue[0]!.ready) this.#emit(queue.shift()!);
-  }
-
-  #emit(item: QueuedOutput): void {
-    const out = this.#writable();
-    for (const bytes of item.bytes) {
-      out.push(bytes);
-      this.#outBytes += bytes.length;
-    }
-  }
 }
 
-function merge(previous: { rsv: number }, next: ReturnType<Extension['encode']>): ReturnType<Extension['encode']> {
-  if (next instanceof Promise) return next.then((r) => ({ data: r.data, rsv: r.rsv | previous.rsv }));
-  return previous.rsv === 0 ? next : { data: next.data, rsv: next.rsv | previous.rsv };
-}
-
-function encodeOutput(b0: number, data: Uint8Array, maskKey: (() => number) | undefined): QueuedOutput {
-  return { ready: true, bytes: frameBytes(b0, data, maskKey) };
+function decodedMessage(opcode: number, bytes: Uint8Array): Message {
+  if (opcode === 2) return { type: 'binary', data: bytes };
+  // §8.1: a text message must be valid UTF-8, else fail with 1007 (§7.4.1).
+  if (!isValidUtf8(bytes)) throw protocolError('WS_ERR_INVALID_UTF8', 'text message is not valid UTF-8', 1007);
+  return { type: 'text', data: decodeText(bytes) };
 }
 
 function frameBytes(b0: number, data: Uint8Array, maskKey: (() => number) | undefined): Uint8Array[] {
   const out: Uint8Array[] = [];
   encodeBinaryFrame(out, b0, data, maskKey?.());
   return out;
-}
-
-/** A short close reason for a protocol error: its message, cut to 123 UTF-8 bytes. */
-function closeReasonFor(error: WebSocketError): string {
-  const message = error.message;
-  if (message.length <= 123 && /^[\x20-\x7e]*$/.test(message)) return message;
-  let reason = '';
-  let bytes = 0;
-  for (const ch of message) {
-    const size = Buffer.byteLength(ch);
-    if (bytes + size > 123) break;
-    reason += ch;
-    bytes += size;
-  }
-  return reason;
 }

@@ -6,3 +6,4 @@
  * @module
  */
 export { RedisBus, type RedisBusOptions } from './redis-bus.js';
+export { RedisStreamBus, isStreamId, compareIds, type RedisStreamBusOptions, type StreamHistory } from './redis-streams.js';

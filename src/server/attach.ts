@@ -8,12 +8,14 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import { reportCallbackError, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
 import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
+import { attachStreams, isHttp2Server, type Http2Acceptor } from './http2.js';
 
 /** What {@link attach} returns. */
 export interface Attachment {
@@ -25,6 +27,12 @@ export interface Attachment {
   shutdown(options?: CloseAllOptions): Promise<void>;
 }
 
+/** What {@link attach} returns for a node:http2 server: also the HTTP/2 (RFC 8441) side and its counters. */
+export interface Http2Attachment extends Attachment {
+  /** Sessions and WebSocket streams seen over HTTP/2. */
+  readonly http2: Http2Acceptor;
+}
+
 /**
  * Serve WebSockets on `server`.
  *
@@ -34,14 +42,21 @@ export interface Attachment {
  * attach(server, { '/echo': EchoWebSocket, '/chat': async (ws) => { for await (const m of ws) ws.send(m.data); } });
  * server.listen(9000);
  * ```
+ *
+ * On a node:http2 server (`http2.createSecureServer({ allowHTTP1: true })`,
+ * or `http2.createServer()` for cleartext h2c) it also answers RFC 8441
+ * extended CONNECT streams, with the same routes, rules and manager.
  */
-export function attach(server: HttpServer | HttpsServer, routes: Routes, options: Partial<UpgradeOptions> = {}): Attachment {
+export function attach(server: Http2SecureServer | Http2Server, routes: Routes, options?: Partial<UpgradeOptions>): Http2Attachment;
+export function attach(server: HttpServer | HttpsServer, routes: Routes, options?: Partial<UpgradeOptions>): Attachment;
+export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Http2Server, routes: Routes, options: Partial<UpgradeOptions> = {}): Attachment {
   checkServer('attach()', server);
   checkRoutes('attach()', routes);
   checkUpgradeOptions('attach()', options);
   const manager = options.manager ?? new WebSocketManager();
   const defaults: Partial<UpgradeOptions> = { ...options, manager };
   const acceptors = new Acceptors(defaults);
+  const streams = isHttp2Server(server) ? attachStreams(server, routes, acceptors) : undefined;
   const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
     const answer = (status: number, reason: string): void => {
       socket.on('error', () => {});
@@ -77,14 +92,19 @@ export function attach(server: HttpServer | HttpsServer, routes: Routes, options
   const target = server as unknown as { close: Close };
   const originalClose = target.close;
   const wrappedClose: Close = function (this: unknown, callback) {
-    void manager.closeAll(1001, 'server closing');
+    // Over HTTP/2, the sessions go once their WebSocket streams are closed.
+    void manager.closeAll(1001, 'server closing').then(() => streams?.acceptor.closeSessions());
     return originalClose.call(this, callback);
   };
   target.close = wrappedClose;
+  const stopHook = streams === undefined ? undefined : manager.onShutdown(() => streams.acceptor.closeSessions());
   return {
     manager,
+    ...(streams === undefined ? {} : { http2: streams.acceptor }),
     detach: () => {
       server.off('upgrade', onUpgrade);
+      streams?.detach();
+      stopHook?.();
       if (target.close === wrappedClose) target.close = originalClose;
     },
     shutdown: (closeOptions) => manager.shutdown(closeOptions),

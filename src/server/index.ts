@@ -4,7 +4,8 @@
  * @module
  */
 export { upgradeHandler, type UpgradeOptions, type UpgradeListener, type UpgradeRequestLike, type Rejection } from './upgrade.js';
-export { attach, type Attachment } from './attach.js';
+export { attach, type Attachment, type Http2Attachment } from './attach.js';
+export type { Http2Acceptor } from './http2.js';
 export type { Route, Routes } from './routes.js';
 export { serve, type ServeOptions, type WebSocketServer } from './serve.js';
 export {

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { upgradeHandler, type UpgradeListener, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
+import {
+  handshakeAcceptor,
+  upgradeListener,
+  type HandshakeAcceptor,
+  type UpgradeListener,
+  type UpgradeOptions,
+  type UpgradeRequestLike,
+} from './upgrade.js';
 import type { Handler } from '../handler.js';
 
 /** A route: a handler, or the full acceptor options for that path. */
@@ -37,19 +44,29 @@ export function findRoute(routes: Routes, request: UpgradeRequestLike): Route | 
  */
 export class Acceptors {
   readonly #defaults: Partial<UpgradeOptions>;
-  readonly #built = new WeakMap<Route, UpgradeListener>();
+  readonly #built = new WeakMap<Route, { core: HandshakeAcceptor; upgrade: UpgradeListener }>();
 
   constructor(defaults: Partial<UpgradeOptions>) {
     this.#defaults = defaults;
   }
 
-  /** The acceptor for `route`. */
-  for(route: Route): UpgradeListener {
-    let listener = this.#built.get(route);
-    if (listener === undefined) {
-      listener = upgradeHandler(typeof route === 'function' ? { ...this.#defaults, handler: route } : { ...this.#defaults, ...route });
-      this.#built.set(route, listener);
+  #build(route: Route): { core: HandshakeAcceptor; upgrade: UpgradeListener } {
+    let built = this.#built.get(route);
+    if (built === undefined) {
+      const core = handshakeAcceptor(typeof route === 'function' ? { ...this.#defaults, handler: route } : { ...this.#defaults, ...route });
+      built = { core, upgrade: upgradeListener(core) };
+      this.#built.set(route, built);
     }
-    return listener;
+    return built;
+  }
+
+  /** The HTTP/1.1 acceptor for `route`. */
+  for(route: Route): UpgradeListener {
+    return this.#build(route).upgrade;
+  }
+
+  /** The acceptor core for `route` (HTTP/2 streams use it with their own carrier). */
+  core(route: Route): HandshakeAcceptor {
+    return this.#build(route).core;
   }
 }

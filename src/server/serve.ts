@@ -9,15 +9,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import { RequestHeadParser, type ParsedRequest } from './http-request.js';
-import type { UpgradeOptions } from './upgrade.js';
+import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 import type { Handler } from '../handler.js';
 import { DEFAULTS, checkServeOptions } from '../options.js';
+import { Http2Acceptor, http2Front, isHttp2Preface } from './http2.js';
 
 /** Options of {@link serve}, each with its default. */
 export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
@@ -46,6 +48,18 @@ export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
   onRequest?: (request: ParsedRequest, socket: Duplex) => void;
   /** The manager to track connections in. Default: a new one. */
   manager?: WebSocketManager;
+  /**
+   * Also serve WebSockets over HTTP/2 (RFC 8441) on the same port: with
+   * `tls`, ALPN offers `h2` and `http/1.1`; without, cleartext h2c clients
+   * (prior knowledge) are told apart from HTTP/1.1 by the connection preface.
+   * Routes, rules, limits and the manager are the same. Default false.
+   */
+  http2?: boolean;
+  /**
+   * Ordinary (non-WebSocket) HTTP/2 requests, with `http2: true`. Default:
+   * answer 426 with a short text, as for HTTP/1.1. The callback must answer the stream.
+   */
+  onStream?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 }
 
 /**
@@ -70,6 +84,8 @@ export interface WebSocketServer {
   readonly manager: WebSocketManager;
   /** The bound address (TCP) or path (Unix socket). */
   address(): AddressInfo | string | null;
+  /** With `http2: true`: the sessions and WebSocket streams seen over HTTP/2. */
+  readonly http2: Http2Acceptor | undefined;
   /** Listen again after {@link close} (same options). */
   listen(): Promise<void>;
   /**
@@ -103,7 +119,7 @@ function answer(socket: Duplex, error: WebSocketError): void {
 export function serve(options: ServeOptions): WebSocketServer {
   checkServeOptions(options);
   const manager = options.manager ?? new WebSocketManager();
-  const { handler, routes, tls, onRequest, ...shared } = options;
+  const { handler, routes, tls, onRequest, http2, onStream, ...shared } = options;
   const defaults: Partial<UpgradeOptions> = { ...shared, manager };
   const acceptors = new Acceptors(defaults);
   const limits = {
@@ -129,9 +145,12 @@ export function serve(options: ServeOptions): WebSocketServer {
     else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { httpStatus: 500 }));
   };
 
-  const route = (request: ParsedRequest): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
+  const route = (request: UpgradeRequestLike): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
+  const h2 = http2 === true ? http2Front(new Http2Acceptor(acceptors, route), { ...limits, handshakeTimeout, onStream }) : undefined;
 
   const onConnection = (socket: Socket): void => {
+    // ALPN chose HTTP/2: the session is node:http2's, its streams ours.
+    if (h2 !== undefined && (socket as TLSSocket).alpnProtocol === 'h2') return h2.take(socket);
     sockets.add(socket);
     const parser = new RequestHeadParser(limits);
     const timer = setTimeout(() => socket.destroy(), handshakeTimeout);
@@ -141,7 +160,18 @@ export function serve(options: ServeOptions): WebSocketServer {
       sockets.delete(socket);
       socket.off('data', onData);
     };
+    let first = true;
     const onData = (chunk: Buffer): void => {
+      const wasFirst = first;
+      first = false;
+      if (h2 !== undefined && wasFirst && isHttp2Preface(chunk)) {
+        // Cleartext h2c with prior knowledge: give the bytes back and hand the socket over.
+        done();
+        socket.pause();
+        socket.unshift(chunk);
+        h2.take(socket);
+        return;
+      }
       let request: ParsedRequest | undefined;
       try {
         request = parser.push(chunk);
@@ -194,7 +224,7 @@ export function serve(options: ServeOptions): WebSocketServer {
   };
 
   const server: NetServer = tls
-    ? createTlsServer({ ...tls, handshakeTimeout }, onConnection)
+    ? createTlsServer({ ...(h2 !== undefined ? { ALPNProtocols: ['h2', 'http/1.1'] } : {}), ...tls, handshakeTimeout }, onConnection)
     : createNetServer({ noDelay: true }, onConnection);
   if (tls) server.on('tlsClientError', (_error, socket) => socket.destroy());
 
@@ -245,6 +275,8 @@ export function serve(options: ServeOptions): WebSocketServer {
         resolve();
       });
       for (const socket of sockets) socket.destroy();
+      // GOAWAY: no new streams; the WebSocket streams the manager is closing finish first.
+      void h2?.acceptor.closeSessions();
     });
   manager.onShutdown(() => stopListening());
 
@@ -266,6 +298,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       return self;
     },
     manager,
+    http2: h2?.acceptor,
     address: () => server.address(),
     listen: () => {
       awaited = true;

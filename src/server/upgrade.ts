@@ -6,6 +6,8 @@
  * allow-list and the `verify` hook, selects a subprotocol, negotiates
  * extensions, answers 101 and hands a running {@link WebSocket} to the
  * handler. Bad requests get 400/403/405/426 with a short plain-text reason.
+ * The rules live in one core ({@link handshakeAcceptor}) that HTTP/2 streams
+ * (RFC 8441, src/server/http2.ts) share; only the answer differs.
  *
  * @module
  */
@@ -17,15 +19,16 @@ import {
   validateRequest,
 } from '../protocol/handshake.js';
 import { WebSocketError } from '../protocol/errors.js';
-import type { ExtensionFactory, Extension } from '../protocol/extension.js';
+import type { ExtensionFactory, Extension, ExtensionOffer } from '../protocol/extension.js';
 import type { HttpHeaders } from '../protocol/headers.js';
 import { SocketTransport } from '../transport/socket.js';
+import type { Transport } from '../transport/transport.js';
 import { runHandler, type Handler } from '../handler.js';
 import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
 import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
-import { DEFAULTS, checkUpgradeOptions } from '../options.js';
 import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
+import { DEFAULTS, checkUpgradeOptions } from '../options.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -116,69 +119,91 @@ function originAllowed(origins: UpgradeOptions['origins'], origin: string | unde
   return origin !== undefined && origins.includes(origin);
 }
 
+/** What a client offered, once its request passed the handshake rules of its HTTP version. */
+export interface HandshakeOffer {
+  /** Offered subprotocols in the client's order. */
+  readonly protocols: readonly string[];
+  /** Extension offers in the client's order. */
+  readonly extensions: readonly ExtensionOffer[];
+  /** The `Origin` header, if any. */
+  readonly origin: string | undefined;
+}
+
 /**
- * Build the acceptor for one endpoint.
- *
- * @example
- * ```ts
- * const server = http.createServer();
- * server.on('upgrade', upgradeHandler({ handler: EchoWebSocket }));
- * ```
+ * What carries one opening handshake: an HTTP/1.1 socket (101) or an HTTP/2
+ * stream (RFC 8441, `:status 200`). The acceptor's rules (shutdown, origin,
+ * subprotocol, `verify`, extensions) are the same for both; only the answer
+ * differs. @internal
  */
-export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
+export interface HandshakeCarrier {
+  /** The socket or stream: what diagnostics (src/observe) know the handshake by. */
+  readonly subject: object;
+  /** The status of a success: 101 (HTTP/1.1) or 200 (HTTP/2). */
+  readonly acceptStatus: number;
+  /** True once the socket or stream is gone (nothing left to answer). */
+  readonly gone: boolean;
+  /** Answer a refusal (status, headers and reason from `error`). */
+  refuse(error: WebSocketError): void;
+  /** Hold the client's early frames while an async `verify` decides. */
+  pause(): void;
+  /** Answer success; returns the connection's transport and bytes that came early. */
+  open(answer: { protocol: string | undefined; extensions: string | undefined; headers: Record<string, string> | undefined }): {
+    transport: Transport;
+    head: Uint8Array | undefined;
+  };
+}
+
+/** The acceptor's core: one endpoint's rules, applied to a validated request over any carrier. @internal */
+export type HandshakeAcceptor = (request: UpgradeRequestLike, offer: HandshakeOffer, carrier: HandshakeCarrier) => void;
+
+/**
+ * Build the acceptor core for one endpoint (shared by HTTP/1.1 upgrades and
+ * HTTP/2 extended CONNECT). @internal
+ */
+export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
   checkUpgradeOptions('upgradeHandler()', options, { handlerRequired: true });
   // One factory per endpoint: its options are validated once, here.
   const factories = options.extensions ?? defaultExtensions(options.deflate);
   // Connection options, built once: every connection shares this object.
   const wsOptions: WebSocketOptions = { pingInterval: DEFAULTS.serverPingInterval, ...options };
-  const listener: UpgradeListener = (request, socket, head) => {
-    socket.on('error', ignore);
-    const check = validateRequest({
-      method: request.method ?? '',
-      url: request.url ?? '/',
-      httpVersion: request.httpVersion,
-      headers: request.headers,
-    });
-    if (!check.ok) return reject(socket, check.error);
+  return (request, offer, carrier) => {
     if (options.manager !== undefined && !options.manager.accepting) {
-      return reject(socket, handshakeError(503, 'Server shutting down'));
+      return carrier.refuse(handshakeError(503, 'Server shutting down'));
     }
     let allowed: boolean;
     try {
-      allowed = originAllowed(options.origins, check.origin);
+      allowed = originAllowed(options.origins, offer.origin);
     } catch (error) {
       reportCallbackError('the origins function', error);
-      return reject(socket, handshakeError(500, 'Origin check failed'));
+      return carrier.refuse(handshakeError(500, 'Origin check failed'));
     }
-    if (!allowed) return reject(socket, handshakeError(403, 'Origin not allowed'));
+    if (!allowed) return carrier.refuse(handshakeError(403, 'Origin not allowed'));
     let protocol: string | undefined;
     try {
-      protocol = options.protocols === undefined ? undefined : selectProtocol(check.protocols, options.protocols);
+      protocol = options.protocols === undefined ? undefined : selectProtocol(offer.protocols, options.protocols);
     } catch (error) {
       reportCallbackError('subprotocol selection', error);
-      return reject(socket, handshakeError(500, 'Subprotocol selection failed'));
+      return carrier.refuse(handshakeError(500, 'Subprotocol selection failed'));
     }
     const accept = (): void => {
-      if (socket.destroyed) return;
-      if (options.manager !== undefined && !options.manager.accepting) return reject(socket, handshakeError(503, 'Server shutting down'));
+      if (carrier.gone) return;
+      if (options.manager !== undefined && !options.manager.accepting) return carrier.refuse(handshakeError(503, 'Server shutting down'));
       let extensions: Extension[] = [];
       let extensionsHeader: string | undefined;
       try {
-        const negotiated = negotiateExtensions(check.extensions, factories);
+        const negotiated = negotiateExtensions(offer.extensions, factories);
         extensions = negotiated.extensions;
         extensionsHeader = negotiated.header;
       } catch (error) {
-        return reject(socket, error instanceof WebSocketError && error.httpStatus ? error : handshakeError(400, 'Invalid extension offer'));
+        return carrier.refuse(error instanceof WebSocketError && error.httpStatus ? error : handshakeError(400, 'Invalid extension offer'));
       }
-      socket.write(
-        buildResponse({
-          key: check.key,
-          ...(protocol !== undefined ? { protocol } : {}),
-          ...(extensionsHeader !== undefined ? { extensions: extensionsHeader } : {}),
-          ...(options.headers ? { headers: { ...options.headers } } : {}),
-        }),
-      );
-      socket.off('error', ignore);
+      let opened: ReturnType<HandshakeCarrier['open']>;
+      try {
+        opened = carrier.open({ protocol, extensions: extensionsHeader, headers: options.headers ? { ...options.headers } : undefined });
+      } catch {
+        for (const extension of extensions) extension.dispose();
+        return carrier.refuse(handshakeError(500, 'Invalid response headers'));
+      }
       // The headers object only (what node:http built anyway), not the whole request.
       const info: RequestInfo = {
         method: request.method ?? 'GET',
@@ -187,16 +212,16 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
         headers: request.headers,
       };
       const ws = runHandler(options.handler, {
-        transport: new SocketTransport(socket),
+        transport: opened.transport,
         role: 'server',
         protocol,
         extensions,
         extensionsHeader,
         request: info,
-        head: head.length > 0 ? head : undefined,
+        head: opened.head,
         options: wsOptions,
       });
-      settleServerHandshake(socket, { status: 101, websocket: ws });
+      settleServerHandshake(carrier.subject, { status: carrier.acceptStatus, websocket: ws });
       options.manager?.add(ws);
       options.onConnection?.(ws);
     };
@@ -206,23 +231,23 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
       verdict = options.verify(request);
     } catch (error) {
       reportCallbackError('verify', error);
-      return reject(socket, handshakeError(500, 'Verification failed'));
+      return carrier.refuse(handshakeError(500, 'Verification failed'));
     }
     const decide = (answer: boolean | void | Rejection): void => {
-      if (answer === false) return reject(socket, handshakeError(403, 'Forbidden'));
+      if (answer === false) return carrier.refuse(handshakeError(403, 'Forbidden'));
       if (typeof answer === 'object' && answer !== null) {
-        return reject(socket, handshakeError(answer.status, answer.reason ?? 'Rejected', answer.headers ? { ...answer.headers } : undefined));
+        return carrier.refuse(handshakeError(answer.status, answer.reason ?? 'Rejected', answer.headers ? { ...answer.headers } : undefined));
       }
       accept();
     };
     if (!(verdict instanceof Promise)) return decide(verdict);
     // Keep the client's early frames: pause until we decide.
-    socket.pause();
+    carrier.pause();
     let timedOut = false;
     const timer = setTimeout(() => {
       // Already answered 408: a late verdict must not start a connection.
       timedOut = true;
-      reject(socket, handshakeError(408, 'Handshake timeout'));
+      carrier.refuse(handshakeError(408, 'Handshake timeout'));
     }, options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
     verdict.then(
       (answer) => {
@@ -232,9 +257,44 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
       (error: unknown) => {
         clearTimeout(timer);
         reportCallbackError('verify', error);
-        if (!timedOut) reject(socket, handshakeError(500, 'Verification failed'));
+        if (!timedOut) carrier.refuse(handshakeError(500, 'Verification failed'));
       },
     );
+  };
+}
+
+/** The HTTP/1.1 listener over an acceptor core: validates the upgrade, answers 101. @internal */
+export function upgradeListener(accept: HandshakeAcceptor): UpgradeListener {
+  const listener: UpgradeListener = (request, socket, head) => {
+    socket.on('error', ignore);
+    const check = validateRequest({
+      method: request.method ?? '',
+      url: request.url ?? '/',
+      httpVersion: request.httpVersion,
+      headers: request.headers,
+    });
+    if (!check.ok) return reject(socket, check.error);
+    accept(request, check, {
+      subject: socket,
+      acceptStatus: 101,
+      get gone() {
+        return socket.destroyed;
+      },
+      refuse: (error) => reject(socket, error),
+      pause: () => socket.pause(),
+      open: (answer) => {
+        socket.write(
+          buildResponse({
+            key: check.key,
+            ...(answer.protocol !== undefined ? { protocol: answer.protocol } : {}),
+            ...(answer.extensions !== undefined ? { extensions: answer.extensions } : {}),
+            ...(answer.headers ? { headers: answer.headers } : {}),
+          }),
+        );
+        socket.off('error', ignore);
+        return { transport: new SocketTransport(socket), head: head.length > 0 ? head : undefined };
+      },
+    });
   };
   // diagnostics_channel (src/observe): one check per upgrade when nobody listens.
   return (request, socket, head) => {
@@ -249,6 +309,19 @@ export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
       observation.syncDone();
     }
   };
+}
+
+/**
+ * Build the acceptor for one endpoint.
+ *
+ * @example
+ * ```ts
+ * const server = http.createServer();
+ * server.on('upgrade', upgradeHandler({ handler: EchoWebSocket }));
+ * ```
+ */
+export function upgradeHandler(options: UpgradeOptions): UpgradeListener {
+  return upgradeListener(handshakeAcceptor(options));
 }
 
 function ignore(): void {}

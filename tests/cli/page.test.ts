@@ -38,6 +38,18 @@ test.after.always(async () => {
 
 const TIMEOUT = 15_000;
 
+// The callbacks below run in the page (playwright serialises them); this
+// describes the little of the DOM they use, without pulling lib.dom into the
+// whole test program (its WebSocket would clash with ours).
+interface Element {
+  readonly textContent: string | null;
+}
+declare const document: {
+  getElementById(id: string): Element | null;
+  querySelector(selector: string): Element | null;
+  querySelectorAll(selector: string): Iterable<Element>;
+};
+
 async function text(page: Page, selector: string): Promise<string> {
   return (await page.textContent(selector)) ?? '';
 }

@@ -698,3 +698,32 @@ test('queuedEvents counts events still waiting, including those behind a pending
   await until(() => connection.queuedEvents === 2 && connection.nextEvent() !== undefined);
   t.is(connection.queuedEvents, 1);
 });
+
+test('RFC 6455 §7: the state says who closed first: closing-by-us → closed-by-us on our side, closed-by-peer on theirs, ended at EOF', (t) => {
+  const s = server();
+  const c = client();
+  t.is(s.state, 'open');
+  s.close(1000);
+  t.is(s.state, 'closing-by-us');
+  deliver(s, c);
+  t.is(c.state, 'closed-by-peer');
+  deliver(c, s);
+  t.is(s.state, 'closed-by-us');
+  t.false(s.eofReceived);
+  s.receiveEof();
+  t.is(s.state, 'ended');
+  t.true(s.eofReceived);
+  t.is(s.readyState, ReadyState.CLOSED);
+});
+
+test('RFC 6455 §7.1.7: a violation by the peer fails the connection (a remote error event), sending after it is a local WS_ERR_CLOSED', (t) => {
+  const s = server();
+  s.receive(fromClient(3 as Frame['opcode'], 'x'));
+  const [event] = events(s);
+  t.is(event?.type, 'error');
+  t.is(s.state, 'failed');
+  t.is(s.error?.side, 'remote');
+  const error = t.throws(() => s.send('late'), { instanceOf: WebSocketError });
+  t.is(error?.side, 'local');
+  t.is(error?.code, 'WS_ERR_CLOSED');
+});

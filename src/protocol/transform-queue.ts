@@ -1,0 +1,206 @@
+/**
+ * Extension transforms, kept in order (RFC 6455 §9, RFC 7692 §6).
+ *
+ * An extension such as permessage-deflate transforms whole messages, and may
+ * do so asynchronously (zlib). Messages must still reach the consumer, and
+ * frames the wire, in the order they came: a message whose transform is
+ * unfinished holds back everything behind it. This module is that ordering,
+ * apart from the protocol rules in `connection.ts`:
+ *
+ * - {@link EventQueue}: received events, where a message still being decoded
+ *   is a {@link Pending} slot that blocks the queue until filled (or removed);
+ * - {@link OutputQueue}: bytes to write, where a message still being encoded
+ *   is a slot that holds back the frames queued after it (control frames,
+ *   written with {@link OutputQueue.writable}, may overtake it);
+ * - {@link decodeMessage} / {@link encodeMessage}: the extension chains,
+ *   synchronous as long as every extension answers synchronously.
+ *
+ * Nothing here allocates while a connection is idle or while no transform is
+ * pending: both queues use shared empty sentinels until something is queued.
+ *
+ * @module
+ */
+import type { EncodedMessage, Extension } from './extension.js';
+
+/** A queued event whose message is still being transformed. */
+export class Pending<E extends object> {
+  /** The event, once the transform finished. */
+  event: E | undefined = undefined;
+}
+
+// Sentinels, never pushed to: an idle queue holds no array of its own.
+const NO_EVENTS: never[] = [];
+const NO_BYTES: Uint8Array[] = [];
+const NO_OUTPUT: OutputSlot[] = [];
+
+/**
+ * A FIFO of events in which some entries may be {@link Pending}: `next()`
+ * stops at an unfilled slot, so nothing overtakes a message being decoded.
+ */
+export class EventQueue<E extends object> {
+  #events: (E | Pending<E>)[] = NO_EVENTS;
+  #head = 0;
+
+  /** Queue a ready event. */
+  push(event: E): void {
+    if (this.#events === NO_EVENTS) this.#events = [event];
+    else this.#events.push(event);
+  }
+
+  /** Queue a slot to be filled when a transform finishes. */
+  reserve(): Pending<E> {
+    const slot = new Pending<E>();
+    if (this.#events === NO_EVENTS) this.#events = [slot];
+    else this.#events.push(slot);
+    return slot;
+  }
+
+  /** The next event, or `undefined` if none is ready (empty, or blocked by a pending slot). */
+  next(): E | undefined {
+    const events = this.#events;
+    const head = this.#head;
+    if (head >= events.length) return undefined;
+    let event = events[head]!;
+    if (event instanceof Pending) {
+      if (event.event === undefined) return undefined;
+      event = event.event;
+    }
+    if (head + 1 === events.length) {
+      this.#events = NO_EVENTS;
+      this.#head = 0;
+    } else {
+      this.#head = head + 1;
+    }
+    return event as E;
+  }
+
+  /** Entries queued, including pending slots. */
+  get size(): number {
+    return this.#events.length - this.#head;
+  }
+
+  /** Remove one slot (its transform failed after the queue was already cut short). True if it was queued. */
+  remove(slot: Pending<E>): boolean {
+    const index = this.#events.indexOf(slot, this.#head);
+    if (index < 0) return false;
+    this.#events.splice(index, 1);
+    return true;
+  }
+
+  /** Drop `slot` and every entry queued after it (their connection is failing). */
+  truncateAt(slot: Pending<E>): void {
+    const index = this.#events.indexOf(slot, this.#head);
+    if (index >= 0) this.#events.length = index;
+  }
+}
+
+/** An outgoing message whose transform is unfinished, or frames queued behind one. */
+interface OutputSlot {
+  ready: boolean;
+  bytes: readonly Uint8Array[];
+}
+
+/** A handle on a reserved place in an {@link OutputQueue}. */
+export type OutputTicket = object;
+
+/**
+ * Bytes to write, in order. Frames added with {@link enqueue} wait behind
+ * any message still being transformed; {@link writable} is the direct path
+ * (no transform pending, or a control frame that may overtake).
+ */
+export class OutputQueue {
+  #out: Uint8Array[] = NO_BYTES;
+  #waiting: OutputSlot[] = NO_OUTPUT; // non-empty only while a transform is unfinished
+  /** Bytes ready in {@link take} (the owner adds what it writes into {@link writable}). */
+  bytes = 0;
+
+  /** The list to append encoded frames to directly (add their size to {@link bytes}). */
+  writable(): Uint8Array[] {
+    return this.#out === NO_BYTES ? (this.#out = []) : this.#out;
+  }
+
+  /** Take the buffers to write, in order; empty when there is nothing. */
+  take(): Uint8Array[] {
+    const out = this.#out;
+    if (out.length === 0) return out;
+    this.#out = NO_BYTES;
+    this.bytes = 0;
+    return out;
+  }
+
+  /** True while a message ahead in the queue is still being transformed. */
+  get blocked(): boolean {
+    return this.#waiting.length > 0;
+  }
+
+  /** Queue ready frames behind any unfinished transform. */
+  enqueue(bytes: readonly Uint8Array[]): void {
+    if (this.#waiting.length === 0) this.#emit(bytes);
+    else this.#waiting.push({ ready: true, bytes });
+  }
+
+  /** Reserve the place of a message whose transform has started. */
+  reserve(): OutputTicket {
+    const slot: OutputSlot = { ready: false, bytes: NO_BYTES };
+    if (this.#waiting === NO_OUTPUT) this.#waiting = [slot];
+    else this.#waiting.push(slot);
+    return slot;
+  }
+
+  /** Fill a reserved place (empty `bytes` when the transform failed) and release what it held back. */
+  complete(ticket: OutputTicket, bytes: readonly Uint8Array[]): void {
+    const slot = ticket as OutputSlot;
+    slot.bytes = bytes;
+    slot.ready = true;
+    const waiting = this.#waiting;
+    while (waiting.length > 0 && waiting[0]!.ready) this.#emit(waiting.shift()!.bytes);
+  }
+
+  #emit(bytes: readonly Uint8Array[]): void {
+    const out = this.writable();
+    for (const chunk of bytes) {
+      out.push(chunk);
+      this.bytes += chunk.length;
+    }
+  }
+}
+
+/** Apply the extensions' decoders, last negotiated first (RFC 6455 §9), to a message whose first frame set `rsv`. */
+export function decodeMessage(
+  extensions: readonly Extension[],
+  data: Uint8Array,
+  rsv: number,
+  maxSize: number,
+): Uint8Array | Promise<Uint8Array> {
+  let result: Uint8Array | Promise<Uint8Array> = data;
+  for (let i = extensions.length - 1; i >= 0; i--) {
+    const extension = extensions[i]!;
+    if ((rsv & extension.rsvMask) === 0) continue;
+    result =
+      result instanceof Promise
+        ? result.then((bytes) => extension.decode([bytes], rsv, maxSize))
+        : extension.decode([result], rsv, maxSize);
+  }
+  return result;
+}
+
+/** Apply the extensions' encoders in negotiated order (RFC 6455 §9), collecting their RSV bits. */
+export function encodeMessage(
+  extensions: readonly Extension[],
+  data: Uint8Array,
+  opcode: number,
+): EncodedMessage | Promise<EncodedMessage> {
+  let result: EncodedMessage | Promise<EncodedMessage> = { data, rsv: 0 };
+  for (const extension of extensions) {
+    result =
+      result instanceof Promise
+        ? result.then((r) => merge(r, extension.encode(r.data, opcode)))
+        : merge(result, extension.encode(result.data, opcode));
+  }
+  return result;
+}
+
+function merge(previous: EncodedMessage, next: EncodedMessage | Promise<EncodedMessage>): EncodedMessage | Promise<EncodedMessage> {
+  if (next instanceof Promise) return next.then((r) => ({ data: r.data, rsv: r.rsv | previous.rsv }));
+  return previous.rsv === 0 ? next : { data: next.data, rsv: next.rsv | previous.rsv };
+}
