@@ -89,10 +89,15 @@ const MAX_BODY = 64 * 1024;
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
-  // Wrong arguments throw here, before anything is sent (as node:http does);
-  // what the network or the server does rejects the promise.
-  if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`connect(): url must be a string or a URL, got ${describe(url)}`);
-  checkConnectOptions(options);
+  // Wrong arguments reject at once, before anything is sent (as fetch()
+  // does, and as an unsupported scheme already did): one way to handle every
+  // failure of connect(), `await` or `.catch()`.
+  try {
+    if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`connect(): url must be a string or a URL, got ${describe(url)}`);
+    checkConnectOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (!observingHandshakes()) return open(url, options);
   // diagnostics_channel (src/observe): the handshake traced, its outcome published.
   const observation = new HandshakeObservation('client', { method: options.http2 === true ? 'CONNECT' : 'GET', url: String(url), headers: { ...options.headers } });

@@ -91,9 +91,18 @@ const cases: Case[] = [
 ];
 
 for (const [title, run, Type, message] of cases) {
-  test(`${title}: ${Type.name}`, (t) => {
-    const error = t.throws(run, { instanceOf: Type });
-    t.regex(error?.message ?? '', message);
+  // connect() returns a rejected promise (as fetch() does); every other entry throws at the call.
+  const rejects = title.startsWith('connect:');
+  test(`${title}: ${Type.name}${rejects ? ' (rejected at once)' : ''}`, async (t) => {
+    let error: unknown;
+    if (rejects) {
+      const result = run();
+      t.true(result instanceof Promise, 'connect() does not throw, it rejects');
+      error = await t.throwsAsync(result as Promise<unknown>, { instanceOf: Type });
+    } else {
+      error = t.throws(run, { instanceOf: Type });
+    }
+    t.regex(error instanceof Error ? error.message : '', message);
   });
 }
 

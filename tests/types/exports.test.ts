@@ -35,6 +35,8 @@ test('every type named in a public signature is exported by an entry point', (t)
     // Private and #private members are not public signatures.
     if ((ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node) || ts.isSetAccessor(node)) &&
       (ts.getCombinedModifierFlags(node) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected) || ts.isPrivateIdentifier(node.name))) return;
+    // A member marked @internal is not public.
+    if (ts.isClassElement(node) && ts.getJSDocTags(node).some((tag) => tag.tagName.text === 'internal')) return;
     // Function and method bodies are not signatures.
     if (ts.isBlock(node)) return;
     if (ts.isTypeReferenceNode(node) || ts.isExpressionWithTypeArguments(node)) {

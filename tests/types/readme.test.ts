@@ -70,7 +70,7 @@ test('every README snippet type-checks under --strict', async (t) => {
   );
   writeFileSync(join(dir, 'globals.d.ts'), readFileSync(join(dir, 'globals.d.ts'), 'utf8').replaceAll("'../../src/", `'${relative(dir, join(root, 'src'))}/`));
   const output = await new Promise<string>((resolve) => {
-    execFile(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { timeout: 120_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
+    execFile(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { timeout: 280_000 }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`));
   });
   // snippet-N.ts(L,C): … → README.md:(line of snippet N + L - 1)
   const located = output.replace(/[^\n]*snippet-(\d+)\.ts\((\d+),(\d+)\)/g, (_m, n: string, l: string, c: string) => `README.md:${found[Number(n)]!.line + Number(l) - 1}:${c}`);
