@@ -20,6 +20,7 @@ import type { ExtensionFactory } from './protocol/extension.js';
 import type { HttpHeaders } from './protocol/headers.js';
 import { SocketTransport } from './transport/socket.js';
 import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
+import { DEFAULTS, checkConnectOptions, describe } from './options.js';
 import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
 import { connectHttp2 } from './client-h2.js';
 import { HandshakeObservation, observingHandshakes } from './observe/channels.js';
@@ -99,6 +100,15 @@ const MAX_BODY = 64 * 1024;
  * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+  // Wrong arguments reject at once, before anything is sent (as fetch()
+  // does, and as an unsupported scheme already did): one way to handle every
+  // failure of connect(), `await` or `.catch()`.
+  try {
+    if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`connect(): url must be a string or a URL, got ${describe(url)}`);
+    checkConnectOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (!observingHandshakes()) return open(url, options);
   // diagnostics_channel (src/observe): the handshake traced, its outcome published.
   const observation = new HandshakeObservation('client', { method: options.http2 === true ? 'CONNECT' : 'GET', url: String(url), headers: { ...options.headers } });
@@ -160,7 +170,7 @@ function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
     };
     // Listen for errors first: fail() destroys the request, which emits one.
     request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error, 'WS_ERR_TRANSPORT')));
-    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? 10_000);
+    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? DEFAULTS.connectTimeout);
     const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -24,6 +24,7 @@ import { WebSocketError } from '../protocol/errors.js';
 import type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from '../protocol/extension.js';
 import { PerMessageDeflate } from './deflate-codec.js';
 import { ZlibPool, sharedZlibPool } from './zlib-pool.js';
+import { checkDeflateOptions } from './deflate-options.js';
 
 const NAME = 'permessage-deflate';
 
@@ -305,6 +306,7 @@ function completeResponse(options: Resolved, response: ExtensionOffer): Extensio
  * ```
  */
 export function permessageDeflate(options: DeflateOptions = {}): ExtensionFactory {
+  checkDeflateOptions('permessageDeflate()', options);
   const resolved = resolve(options);
   return {
     name: NAME,

@@ -11,9 +11,10 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
-import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
+import { reportCallbackError, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
 import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
+import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
 import { attachStreams, isHttp2Server, type Http2Acceptor } from './http2.js';
 
 /** What {@link attach} returns. */
@@ -49,19 +50,38 @@ export interface Http2Attachment extends Attachment {
 export function attach(server: Http2SecureServer | Http2Server, routes: Routes, options?: Partial<UpgradeOptions>): Http2Attachment;
 export function attach(server: HttpServer | HttpsServer, routes: Routes, options?: Partial<UpgradeOptions>): Attachment;
 export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Http2Server, routes: Routes, options: Partial<UpgradeOptions> = {}): Attachment {
+  checkServer('attach()', server);
+  checkRoutes('attach()', routes);
+  checkUpgradeOptions('attach()', options);
   const manager = options.manager ?? new WebSocketManager();
   const defaults: Partial<UpgradeOptions> = { ...options, manager };
   const acceptors = new Acceptors(defaults);
   const streams = isHttp2Server(server) ? attachStreams(server, routes, acceptors) : undefined;
   const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
-    const route = findRoute(routes, request);
-    if (route === undefined) {
+    const answer = (status: number, reason: string): void => {
       socket.on('error', () => {});
-      const error = new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { status: 404 });
-      socket.end(error.httpResponse());
-      return;
+      socket.end(new WebSocketError('WS_ERR_HANDSHAKE', reason, { httpStatus: status }).httpResponse());
+    };
+    // A throwing routes function, route options that fail their check, or a
+    // throwing onConnection fail this request (500, reported), never the
+    // process: this runs inside node:http's 'upgrade' event.
+    let route: ReturnType<typeof findRoute>;
+    try {
+      route = findRoute(routes, request);
+    } catch (error) {
+      reportCallbackError('the routes function', error);
+      return answer(500, 'Internal server error');
     }
-    acceptors.for(route)(request, socket, head);
+    if (route === undefined) return answer(404, 'No WebSocket endpoint at this path');
+    try {
+      acceptors.for(route)(request, socket, head);
+    } catch (error) {
+      reportCallbackError('the upgrade handler', error);
+      if (socket.destroyed) return;
+      // Half an answer may be out already (onConnection runs after the 101): then only closing is safe.
+      if ((socket as { bytesWritten?: number }).bytesWritten || socket.writableLength > 0 || socket.writableEnded) socket.destroy();
+      else answer(500, 'Internal server error');
+    }
   };
   server.on('upgrade', onUpgrade);
   // When the HTTP server closes, its WebSockets go too (1001). net.Server

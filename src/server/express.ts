@@ -25,6 +25,7 @@ import type { Handler } from '../handler.js';
 import type { WebSocket } from '../websocket.js';
 import { upgradeHandler, type UpgradeOptions } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
+import { OptionsChecker, checkHandler, checkServer, checkUpgradeOptions, describe } from '../options.js';
 import { DEFAULT_ROUTING_TIMEOUT, RequestRegistry, claimUpgrade, closeWithServer, isPendingUpgrade, routeUpgrade } from './framework.js';
 
 /** A route path as Express takes it. */
@@ -111,6 +112,14 @@ const onlyUpgrades: RequestHandler = (request, _response, next) => {
  * ```
  */
 export function expressWebSockets<A extends Express>(app: A, options: ExpressWebSocketsOptions = {}): ExpressWebSockets<A> {
+  const where = 'expressWebSockets()';
+  const candidate: unknown = app;
+  if (typeof candidate !== 'function' || typeof (candidate as { get?: unknown }).get !== 'function' || typeof (candidate as { listen?: unknown }).listen !== 'function') {
+    throw new TypeError(`${where}: app must be an Express application (express()), got ${describe(app)}`);
+  }
+  checkUpgradeOptions(where, options);
+  if (options.server !== undefined) checkServer(where, options.server, 'options.server');
+  new OptionsChecker(where, options).duration('shutdownTimeout', { zero: true });
   const { server: initialServer, shutdownTimeout, ...defaults } = options;
   if ((app as { [kApplied]?: true })[kApplied]) throw new TypeError('expressWebSockets() was already applied to this app');
   const manager = defaults.manager ?? new WebSocketManager();
@@ -120,7 +129,13 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
   function ws(path: ExpressPath, ...handlers: [...RequestHandler[], ExpressRoute]): A {
     const route = handlers.pop() as ExpressRoute | undefined;
     if (route === undefined) throw new TypeError('app.ws(path, ...middlewares, handler) needs a handler');
+    if (!isExpressPath(path)) throw new TypeError(`app.ws(): path must be a string, a RegExp or an array of them, got ${describe(path)}`);
     const middlewares = handlers as RequestHandler[];
+    middlewares.forEach((middleware, index) => {
+      if (typeof middleware !== 'function') throw new TypeError(`app.ws(): middleware ${index + 1} must be a function, got ${describe(middleware)}`);
+    });
+    if (typeof route === 'object' && route !== null) checkUpgradeOptions('app.ws()', route, { handlerRequired: true, prefix: 'route' });
+    else checkHandler(new OptionsChecker('app.ws()', { handler: route }, 'arguments'), 'handler', true);
     const routeOptions = typeof route === 'function' ? { handler: route } : route;
     // One acceptor per route: its options, extension factory and connection
     // options are built once, not per upgrade.
@@ -177,6 +192,11 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
     handleUpgrade,
     shutdown: (closeOptions) => manager.shutdown(closeOptions),
   };
+}
+
+function isExpressPath(path: unknown): boolean {
+  const one = (p: unknown): boolean => typeof p === 'string' || p instanceof RegExp;
+  return one(path) || (Array.isArray(path) && path.every(one));
 }
 
 function isHttpServer(value: unknown): value is HttpServer {

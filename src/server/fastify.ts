@@ -41,6 +41,7 @@ import type { Handler } from '../handler.js';
 import type { WebSocket } from '../websocket.js';
 import { upgradeHandler, type UpgradeOptions } from './upgrade.js';
 import { WebSocketManager } from './manager.js';
+import { OptionsChecker, checkHandler, checkUpgradeOptions } from '../options.js';
 import { DEFAULT_ROUTING_TIMEOUT, RequestRegistry, claimUpgrade, isPendingUpgrade, routeUpgrade } from './framework.js';
 
 /** What a plain (non-upgrade) request to a WebSocket route gets instead of 426. */
@@ -149,6 +150,16 @@ function upgradeRequired(_request: FastifyRequest, reply: FastifyReply): void {
  * ```
  */
 export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fastify, options, done) => {
+  try {
+    const checker = new OptionsChecker('ws4tsFastify', options);
+    checkUpgradeOptions('ws4tsFastify', options);
+    checker.function('httpHandler');
+    checker.duration('shutdownTimeout', { zero: true });
+  } catch (error) {
+    // A plugin reports through done(): register() then rejects with the error.
+    done(error as Error);
+    return;
+  }
   const { httpHandler: defaultHttpHandler, shutdownTimeout, ...defaults } = options;
   const manager = defaults.manager ?? new WebSocketManager();
   const routingTimeout = defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
@@ -157,6 +168,12 @@ export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fas
   fastify.addHook('onRoute', (routeOptions) => {
     const websocket = routeOptions.websocket;
     if (websocket === undefined || websocket === false) return;
+    const where = `${routeOptions.method} ${routeOptions.url}`;
+    if (websocket !== true) {
+      checkUpgradeOptions(where, websocket, { prefix: 'websocket' });
+      new OptionsChecker(where, websocket, 'websocket').function('httpHandler');
+    }
+    checkHandler(new OptionsChecker(where, { handler: routeOptions.handler }, 'route'), 'handler', true);
     const routeDefaults: WebSocketRouteOptions = websocket === true ? {} : websocket;
     const { httpHandler = defaultHttpHandler ?? upgradeRequired, ...acceptorOptions } = routeDefaults;
     // The declared handler is a ws4ts handler, not a Fastify one (see the RouteShorthandMethod overload).

@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import type { WebSocket } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
+import { reportCallbackError } from './upgrade.js';
 
 const kUpgrade = Symbol('ws4ts.upgrade');
 
@@ -114,8 +115,10 @@ export function routeUpgrade(
   });
   try {
     dispatch(request, response);
-  } catch {
-    // A framework that throws synchronously has answered nothing we can trust.
+  } catch (error) {
+    // A framework that throws synchronously has answered nothing we can
+    // trust; the error is reported, not lost.
+    reportCallbackError('the framework router', error);
     settle(pending);
     socket.destroy();
   }

@@ -106,6 +106,7 @@ export class Http2Acceptor {
   #streams = 0;
   #sessionCount = 0;
 
+  /** @internal Built by attach() and serve(). */
   constructor(acceptors: Acceptors, route: (request: UpgradeRequestLike) => Route | undefined) {
     this.#acceptors = acceptors;
     this.#route = route;

@@ -16,6 +16,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { WebSocketError } from '../protocol/errors.js';
 import { ReadyState } from '../protocol/connection.js';
+import { DEFAULTS, checkManagerOptions } from '../options.js';
 import { kOnceClosed, prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
 import { ManagerCounters, type CountersSnapshot } from '../observe/counters.js';
 
@@ -212,7 +213,8 @@ export class WebSocketManager implements Iterable<WebSocket> {
   readonly #counters = new ManagerCounters();
 
   constructor(options: ManagerOptions = {}) {
-    this.#maxBuffered = options.maxBufferedAmount ?? 4 * 1024 * 1024;
+    checkManagerOptions(options);
+    this.#maxBuffered = options.maxBufferedAmount ?? DEFAULTS.maxBufferedAmount;
     this.#bus = options.bus ?? new LocalBus();
     this.#withId = options.withId;
     if (this.#withId !== undefined && typeof this.#withId !== 'function') throw new TypeError('WebSocketManager: withId must be a function');

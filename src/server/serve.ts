@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { EventEmitter } from 'node:events';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
@@ -17,6 +18,7 @@ import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 import type { Handler } from '../handler.js';
+import { DEFAULTS, checkServeOptions } from '../options.js';
 import { Http2Acceptor, http2Front, isHttp2Preface } from './http2.js';
 
 /** Options of {@link serve}, each with its default. */
@@ -60,10 +62,24 @@ export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
   onStream?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 }
 
-/** A running standalone server. */
+/**
+ * A running standalone server.
+ *
+ * A listen error (port in use, no permission…) rejects {@link listening}
+ * and is emitted as `'error'`, the Node way: with no `'error'` listener,
+ * and nobody having read `listening` to await it, it is thrown (an
+ * uncaught exception, as node:http does), never swallowed. Other errors of
+ * the listening socket are emitted as `'error'` too.
+ */
 export interface WebSocketServer {
-  /** Resolves once listening (rejects if the port cannot be bound). */
+  /** Resolves once listening; rejects if the address cannot be bound. */
   readonly listening: Promise<void>;
+  /** Listen for errors of the listening socket (a failed listen, accept errors). */
+  on(event: 'error', listener: (error: Error) => void): this;
+  /** Like {@link on}, for one error. */
+  once(event: 'error', listener: (error: Error) => void): this;
+  /** Remove a listener added with {@link on} or {@link once}. */
+  off(event: 'error', listener: (error: Error) => void): this;
   /** The live connections. */
   readonly manager: WebSocketManager;
   /** The bound address (TCP) or path (Unix socket). */
@@ -109,16 +125,16 @@ function answer(socket: Duplex, error: WebSocketError): void {
  * ```
  */
 export function serve(options: ServeOptions): WebSocketServer {
+  checkServeOptions(options);
   const manager = options.manager ?? new WebSocketManager();
   const { handler, routes, tls, onRequest, http2, onStream, ...shared } = options;
-  if (handler === undefined && routes === undefined) throw new TypeError('serve() needs a handler or routes');
   const defaults: Partial<UpgradeOptions> = { ...shared, manager };
   const acceptors = new Acceptors(defaults);
   const limits = {
     ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
     ...(options.maxHeaderCount !== undefined ? { maxHeaderCount: options.maxHeaderCount } : {}),
   };
-  const handshakeTimeout = options.handshakeTimeout ?? 10_000;
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
   const sockets = new Set<Duplex>(); // sockets still in their HTTP handshake
   // Sockets past their head but not WebSockets: ordinary requests handed to
   // `onRequest`, and error answers draining. The manager does not know them,
@@ -228,21 +244,36 @@ export function serve(options: ServeOptions): WebSocketServer {
     : createNetServer({ noDelay: true }, onConnection);
   if (tls) server.on('tlsClientError', (_error, socket) => socket.destroy());
 
-  const listen = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      server.once('error', onError);
+  // Errors of the listening socket go to the WebSocketServer's 'error'
+  // listeners. Emitting with none throws, as node:http does; but a failed
+  // listen that someone is awaiting (they read `listening`, or called
+  // listen()) is theirs to handle, through the rejection.
+  const events = new EventEmitter();
+  let awaited = false;
+  let rejectListen: ((error: Error) => void) | undefined;
+  server.on('error', (error: Error) => {
+    const reject = rejectListen;
+    rejectListen = undefined;
+    reject?.(error);
+    if (reject === undefined || !awaited || events.listenerCount('error') > 0) events.emit('error', error);
+  });
+  const listen = (): Promise<void> => {
+    const promise = new Promise<void>((resolve, reject) => {
+      rejectListen = reject;
       const ready = (): void => {
-        server.off('error', onError);
+        rejectListen = undefined;
         resolve();
       };
       if (options.path !== undefined) server.listen(options.path, ready);
-      else server.listen(options.port ?? 9000, options.host ?? '127.0.0.1', ready);
+      else server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, ready);
     });
+    // The error is reported through 'error' when nobody awaits the promise:
+    // no unhandled rejection on top of it.
+    promise.catch(() => {});
+    return promise;
+  };
 
   let listening = listen();
-  // Avoid an unhandled rejection when the caller never awaits `listening`.
-  listening.catch(() => {});
   /**
    * Stop accepting; drop the sockets still in their HTTP handshake; give the
    * other non-WebSocket sockets `grace` ms to finish, then destroy them. The
@@ -265,14 +296,28 @@ export function serve(options: ServeOptions): WebSocketServer {
     });
   manager.onShutdown(() => stopListening());
 
-  return {
+  const self: WebSocketServer = {
     get listening() {
+      awaited = true;
       return listening;
+    },
+    on(event, listener) {
+      events.on(event, listener);
+      return self;
+    },
+    once(event, listener) {
+      events.once(event, listener);
+      return self;
+    },
+    off(event, listener) {
+      events.off(event, listener);
+      return self;
     },
     manager,
     http2: h2?.acceptor,
     address: () => server.address(),
     listen: () => {
+      awaited = true;
       listening = listen();
       return listening;
     },
@@ -282,4 +327,5 @@ export function serve(options: ServeOptions): WebSocketServer {
       await stopped;
     },
   };
+  return self;
 }

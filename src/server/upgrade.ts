@@ -28,6 +28,7 @@ import type { RequestInfo, WebSocket, WebSocketOptions } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
 import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
 import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
+import { DEFAULTS, checkUpgradeOptions } from '../options.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -102,6 +103,16 @@ function handshakeError(status: number, reason: string, headers?: Record<string,
   return new WebSocketError('WS_ERR_HANDSHAKE', reason, { status: status, ...(headers ? { headers: headers } : {}) });
 }
 
+/**
+ * A callback of the user's threw while a request was being answered: the
+ * client gets a 500 and the error goes to stderr (as serve() does for its
+ * callbacks), so a failing hook is never silent.
+ * @internal
+ */
+export function reportCallbackError(what: string, error: unknown): void {
+  console.error(`ws4ts: ${what} threw:`, error);
+}
+
 function originAllowed(origins: UpgradeOptions['origins'], origin: string | undefined): boolean {
   if (origins === undefined) return true;
   if (typeof origins === 'function') return origins(origin);
@@ -150,19 +161,28 @@ export type HandshakeAcceptor = (request: UpgradeRequestLike, offer: HandshakeOf
  * HTTP/2 extended CONNECT). @internal
  */
 export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
+  checkUpgradeOptions('upgradeHandler()', options, { handlerRequired: true });
   // One factory per endpoint: its options are validated once, here.
   const factories = options.extensions ?? defaultExtensions(options.deflate);
   // Connection options, built once: every connection shares this object.
-  const wsOptions: WebSocketOptions = { pingInterval: 20_000, ...options };
+  const wsOptions: WebSocketOptions = { pingInterval: DEFAULTS.serverPingInterval, ...options };
   return (request, offer, carrier) => {
     if (options.manager !== undefined && !options.manager.accepting) {
       return carrier.refuse(handshakeError(503, 'Server shutting down'));
     }
-    if (!originAllowed(options.origins, offer.origin)) return carrier.refuse(handshakeError(403, 'Origin not allowed'));
+    let allowed: boolean;
+    try {
+      allowed = originAllowed(options.origins, offer.origin);
+    } catch (error) {
+      reportCallbackError('the origins function', error);
+      return carrier.refuse(handshakeError(500, 'Origin check failed'));
+    }
+    if (!allowed) return carrier.refuse(handshakeError(403, 'Origin not allowed'));
     let protocol: string | undefined;
     try {
       protocol = options.protocols === undefined ? undefined : selectProtocol(offer.protocols, options.protocols);
-    } catch {
+    } catch (error) {
+      reportCallbackError('subprotocol selection', error);
       return carrier.refuse(handshakeError(500, 'Subprotocol selection failed'));
     }
     const accept = (): void => {
@@ -209,7 +229,8 @@ export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
     let verdict: ReturnType<NonNullable<UpgradeOptions['verify']>>;
     try {
       verdict = options.verify(request);
-    } catch {
+    } catch (error) {
+      reportCallbackError('verify', error);
       return carrier.refuse(handshakeError(500, 'Verification failed'));
     }
     const decide = (answer: boolean | void | Rejection): void => {
@@ -227,14 +248,15 @@ export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
       // Already answered 408: a late verdict must not start a connection.
       timedOut = true;
       carrier.refuse(handshakeError(408, 'Handshake timeout'));
-    }, options.handshakeTimeout ?? 10_000);
+    }, options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
     verdict.then(
       (answer) => {
         clearTimeout(timer);
         if (!timedOut) decide(answer);
       },
-      () => {
+      (error: unknown) => {
         clearTimeout(timer);
+        reportCallbackError('verify', error);
         if (!timedOut) carrier.refuse(handshakeError(500, 'Verification failed'));
       },
     );

@@ -517,6 +517,11 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
         state.abort?.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'));
         return this.finished;
       }
+    } else if (typeof code !== 'number' && code !== undefined) {
+      // A wrong type is the caller's bug, not a close code "that may not be sent".
+      throw new TypeError(`close(): code must be a number (1000–1003, 1007–1014, 3000–4999), got ${typeof code === 'string' ? JSON.stringify(code) + ' (a string)' : String(code)}`);
+    } else if (typeof reason !== 'string' && reason !== undefined) {
+      throw new TypeError(`close(): reason must be a string, got ${typeof reason}`);
     } else if (code === 1005) {
       // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
       throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
