@@ -94,6 +94,8 @@ export interface WebSocketServer {
    * every socket is gone.
    */
   close(options?: CloseAllOptions): Promise<void>;
+  /** `await using server = serve(…)`: {@link close} at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 function isUpgradeRequest(request: ParsedRequest): boolean {
@@ -325,6 +327,9 @@ export function serve(options: ServeOptions): WebSocketServer {
       const stopped = stopListening(closeOptions?.timeout);
       await manager.closeAll(1001, 'server closing', closeOptions);
       await stopped;
+    },
+    [Symbol.asyncDispose]() {
+      return this.close();
     },
   };
   return self;

@@ -532,6 +532,15 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     return this.finished;
   }
 
+  /**
+   * `await using ws = await connect(url)`: close with 1000 at the end of the
+   * scope and wait for the closing handshake (or the close timeout).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.readyState < ReadyState.CLOSING) await this.close(1000);
+    else await this.finished;
+  }
+
   /** Drop the connection at once, without a closing handshake. */
   terminate(): void {
     this.#transport.destroy();
