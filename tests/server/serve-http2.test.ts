@@ -106,8 +106,9 @@ test('keepalive pings work per stream: a peer that never pongs is closed, the ot
   const accepted = new Queue<WebSocket>();
   const { port } = await start(t, {
     tls: TLS,
-    pingInterval: 100,
-    pongTimeout: 1000,
+    // Generous for a loaded machine: the live peer has 3 s to answer each ping.
+    pingInterval: 200,
+    pongTimeout: 3000,
     onConnection: (ws) => accepted.push(ws),
   });
   const lively = await client(t, `wss://127.0.0.1:${port}/`, { http2: true, tls: CLIENT_TLS });
