@@ -99,6 +99,8 @@ export function startClient(ws: WebSocket, state: WebState, protocols: readonly 
     host.adopt(ws, init);
     return ws;
   } as unknown as NonNullable<ConnectOptions['WebSocketClass']>;
+  // connect() checks that WebSocketClass builds WebSockets: this one does (it returns `ws`).
+  (Adopter as { prototype: unknown }).prototype = Object.create(Object.getPrototypeOf(ws) as object);
   connect(state.url, { ...options, protocols, signal: state.abort!.signal, WebSocketClass: Adopter }).then(
     () => {
       // close() came while the 101 answer was in flight: fail it as the standard says (1006).
