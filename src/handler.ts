@@ -2,8 +2,11 @@
  * Handlers in the three shapes of DESIGN.md, normalised in one place.
  *
  * 1. a `WebSocket` subclass overriding hooks (ws4py style);
- * 2. a coroutine `(ws) => Promise<void>` that owns the connection: when it
- *    returns the connection is closed (1000), as in Python websockets;
+ * 2. a function `(ws) => …` given the WebSocket: if it returns a promise (an
+ *    async function) it owns the connection, which is closed (1000) when the
+ *    promise resolves, as in Python websockets; if it returns nothing (ws
+ *    style: subscribe or add hooks, then return) the connection stays open
+ *    until either side closes it;
  * 3. an observable function `(messages$, ws) => Observable`: everything the
  *    returned observable emits is sent; when it completes the connection
  *    closes (1000). Recognised by taking two parameters, by {@link observe},
@@ -17,7 +20,7 @@
  * @module
  */
 import { isObservable, type Observable } from 'rxjs';
-import { WebSocket, startWebSocket, type SendData, type WebSocketInit } from './websocket.js';
+import { WebSocket, kHandlerFailed, kOnceClosed, startWebSocket, type SendData, type WebSocketInit } from './websocket.js';
 import type { Message } from './protocol/message.js';
 
 /** A WebSocket subclass (shape 1). */
@@ -103,7 +106,7 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
       if (isObservable(output)) subscribeOutput(ws, output);
     } catch (error) {
       startWebSocket(ws);
-      ws.handlerFailed(error);
+      ws[kHandlerFailed](error);
       return ws;
     }
     startWebSocket(ws);
@@ -114,7 +117,7 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
   try {
     result = (handler as (ws: WebSocket) => HandlerResult)(ws);
   } catch (error) {
-    ws.handlerFailed(error);
+    ws[kHandlerFailed](error);
     return ws;
   }
   if (isObservable(result)) {
@@ -124,30 +127,40 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     subscribeOutput(ws, result);
     return ws;
   }
-  Promise.resolve(result).then(
-    () => {
-      if (ws.readyState === 1) ws.close(1000).catch(() => {});
-    },
-    (error: unknown) => ws.handlerFailed(error),
-  );
+  // Only a promise owns the connection; a handler that returned nothing
+  // (subscribed, added hooks) leaves it open until either side closes it.
+  if (isThenable(result)) {
+    Promise.resolve(result).then(
+      () => {
+        if (ws.readyState === 1) ws.close(1000).catch(() => {});
+      },
+      (error: unknown) => ws[kHandlerFailed](error),
+    );
+  }
   return ws;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** Send everything `output` emits; an error fails the connection (1011), completion closes it (1000). */
 function subscribeOutput(ws: WebSocket, output: Observable<Outgoing>): void {
   const subscription = output.subscribe({
     next: (value) => {
+      // send() after close returns false; a value that is not data throws a
+      // TypeError, which fails this connection (1011) and nothing else.
       try {
         sendOutgoing(ws, value);
       } catch (error) {
-        if (ws.readyState === 1) ws.handlerFailed(error);
+        ws[kHandlerFailed](error);
       }
     },
-    error: (error: unknown) => ws.handlerFailed(error),
+    error: (error: unknown) => ws[kHandlerFailed](error),
     complete: () => {
       if (ws.readyState === 1) ws.close(1000).catch(() => {});
     },
   });
   // An output that never completes (a timer, a feed) must stop with its connection.
-  ws.onceClosed(() => subscription.unsubscribe());
+  ws[kOnceClosed](() => subscription.unsubscribe());
 }

@@ -127,7 +127,7 @@ export async function runServe(argv: readonly string[]): Promise<void> {
     maxPayload,
     onConnection: (ws) => {
       echoes.add(ws);
-      ws.onceClosed(() => echoes.delete(ws));
+      void ws.finished.then(() => echoes.delete(ws));
     },
   };
   const chatRoute: Route = { handler: chatHandler(rooms), deflate, maxPayload: 64 * 1024 };

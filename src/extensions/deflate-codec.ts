@@ -155,7 +155,8 @@ function compact(out: Buffer): Buffer {
  * const { data, rsv } = await codec.encode(new TextEncoder().encode('hello'), 1);
  * ```
  */
-export class PerMessageDeflate implements Extension, IdleReleasable {
+// Also an IdleReleasable structurally: `releaseIdle` is internal, so the public types do not name it.
+export class PerMessageDeflate implements Extension {
   readonly name = 'permessage-deflate';
   readonly rsvMask = RSV1;
   readonly params: readonly ExtensionParam[];

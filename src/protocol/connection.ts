@@ -80,7 +80,8 @@ const EMPTY = new Uint8Array(0);
  * });
  * ```
  */
-export class Connection implements MessageSink {
+// A MessageSink structurally: its sink methods are internal, so the public types do not name it.
+export class Connection {
   /** This side's role. */
   readonly role: Role;
   /** The negotiated extensions. */

@@ -53,6 +53,8 @@ export type WebSocketErrorCode =
   | 'WS_ERR_CLOSE_TIMEOUT'
   | 'WS_ERR_PING_TIMEOUT'
   | 'WS_ERR_HANDLER'
+  | 'WS_ERR_SLOW_CONSUMER'
+  | 'WS_ERR_INTERNAL'
   // the network failed before the peer answered (refused, DNS, TLS): close code 1006
   | 'WS_ERR_TRANSPORT';
 

@@ -16,7 +16,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { WebSocketError } from '../protocol/errors.js';
 import { ReadyState } from '../protocol/connection.js';
-import { prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
+import { kOnceClosed, prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
 import { ManagerCounters, type CountersSnapshot } from '../observe/counters.js';
 
 /** What to do with a connection whose `bufferedAmount` is over the limit. */
@@ -248,7 +248,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
     if (ws.readyState === ReadyState.CLOSED || this.#connections.has(ws)) return;
     this.#connections.add(ws);
     this.#counters.added();
-    ws.onceClosed(this.#remove);
+    ws[kOnceClosed](this.#remove);
     if (!this.#accepting) {
       // Accepted during a shutdown (its upgrade was decided after the
       // shutdown began, e.g. by an async `verify`): closeAll has already

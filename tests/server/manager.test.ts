@@ -138,7 +138,7 @@ test('broadcast honours filter and except, and skips connections that are not op
 
 test('failures are reported per connection and do not stop the broadcast', async (t) => {
   class Broken extends WebSocket {
-    override sendPrepared(_prepared: PreparedMessage): void {
+    override sendPrepared(_prepared: PreparedMessage): boolean {
       throw new Error('broken pipe');
     }
   }
@@ -348,13 +348,9 @@ test('shutdown() under load loses no queued message and every client sees 1001',
     const id = nextId++;
     sent.set(id, 0);
     const push = (): boolean => {
-      try {
-        ws.send(`${id}:${sent.get(id)!}`);
-        sent.set(id, sent.get(id)! + 1);
-        return true;
-      } catch {
-        return false; // closing: not sent, not counted
-      }
+      if (!ws.send(`${id}:${sent.get(id)!}`)) return false; // closing: not sent, not counted
+      sent.set(id, sent.get(id)! + 1);
+      return true;
     };
     (ws as WebSocket & { burst?: (n: number) => void }).burst = (n) => {
       for (let i = 0; i < n; i++) push();

@@ -84,7 +84,7 @@ test('a consumer that does not pull stops the reads over web streams too', async
     }
   }
   const { url, accepted } = await webStreamServer(t, Counting, { highWaterMark: 4 });
-  const ws = await client(t, url);
+  const ws = await client(t, url, { maxBufferedAmount: null }); // 19 MiB queued at once on purpose
   const server = await accepted.next();
   const count = 300;
   for (let i = 0; i < count; i++) ws.send(new Uint8Array(64 * 1024).fill(i & 0xff));

@@ -1,13 +1,13 @@
 import test from 'ava';
-import { addTicker, removeTicker, type Tickable } from '../src/keepalive.js';
-import { EchoWebSocket, type WebSocket } from '../src/websocket.js';
-import { accept, client, delay, frame, netServer, rawClient, serverWith, until, within, FrameReader, PATIENCE } from './helpers/loopback.js';
+import { addTicker, kTick, removeTicker, type Tickable } from '../../src/websocket/timer-wheel.js';
+import { EchoWebSocket, type WebSocket } from '../../src/websocket.js';
+import { accept, client, delay, frame, netServer, rawClient, serverWith, until, within, FrameReader, PATIENCE } from '../helpers/loopback.js';
 
 // ─── the shared ticker ────────────────────────────────────────────────────
 
 test('members of one period share a wheel and are ticked until removed', async (t) => {
   const ticks = [0, 0];
-  const members: Tickable[] = [{ tick: () => void ticks[0]!++ }, { tick: () => void ticks[1]!++ }];
+  const members: Tickable[] = [{ [kTick]: () => void ticks[0]!++ }, { [kTick]: () => void ticks[1]!++ }];
   const keyA = addTicker(members[0]!, 20);
   const keyB = addTicker(members[1]!, 24); // rounded to the same 20 ms wheel
   t.is(keyA, 20);
@@ -24,7 +24,7 @@ test('members of one period share a wheel and are ticked until removed', async (
 
 test('tick periods are at least 10 ms and pass a monotonic now', async (t) => {
   const seen: number[] = [];
-  const member: Tickable = { tick: (now) => void seen.push(now) };
+  const member: Tickable = { [kTick]: (now: number) => void seen.push(now) };
   const key = addTicker(member, 1);
   t.is(key, 10);
   await until(() => seen.length >= 3, PATIENCE, 'three ticks');

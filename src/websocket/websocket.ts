@@ -1,0 +1,871 @@
+/**
+ * `WebSocket`: one live connection over a transport — ws4py's WebSocket,
+ * rebuilt around the sans-I/O engine. This file holds construction, the
+ * hooks, the lifecycle (start, input, close) and `close`/`terminate`; the
+ * inbox (receive side), the outbox (streams, drain, write rules), ping
+ * tracking and the keepalive policy live next to it.
+ *
+ * Three ways to use it, as DESIGN.md describes: subclass it and override the
+ * hooks (`opened`, `receivedMessage`, `ponged`, `closed`, `unhandledError`),
+ * iterate it with `for await`, or pipe `messages$`. Received bytes go
+ * through the engine synchronously; sends made while a chunk is being
+ * dispatched, or within one tick, leave in one write.
+ *
+ * Nothing internal is a public name: the transport talks to a private sink,
+ * the timer wheel and the handler runner use unexported-to-users symbols, so
+ * a subclass method called `onClose`, `onData`, `tick` or `flush` is just a
+ * method of that subclass.
+ *
+ * @module
+ */
+import type { Observable } from 'rxjs';
+import { Connection, ReadyState, type CloseOutcome, type ConnectionEvent } from '../protocol/connection.js';
+import { WebSocketError } from '../protocol/errors.js';
+import { DEFAULT_LIMITS, type Message } from '../protocol/message.js';
+import type { Transport, TransportSink } from '../transport/transport.js';
+import { GuardedObservable, Inbox, type InboxHost } from './inbox.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_WRITE_HIGH_WATER_MARK, Outbox, overCap, writeLowWaterMark, type OutboxHost, type SendStream } from './outbox.js';
+import type { PreparedMessage } from './prepared.js';
+import type { RequestInfo, ResponseInfo, SendData, WebSocketInit, WebSocketOptions } from './options.js';
+import { toPayload } from './payload.js';
+import { PingTracker } from './pings.js';
+import { keepaliveStep, keepalivePeriod } from './keepalive.js';
+import { addTicker, kTick, removeTicker, type Tickable } from './timer-wheel.js';
+import { closeChannel, errorChannel, openChannel } from '../observe/channels.js';
+import type { ConnectionCounters } from '../observe/counters.js';
+import { EventTargetBase, Listeners } from '../web/event-target.js';
+import { PendingTransport, WebState, clientBufferedAmount, clientReadyState, clientSend, closeEvents, messageEvent, startClient, type BinaryType, type WebSocketClientOptions } from '../web/client.js';
+import { closeArguments, parseProtocols, parseWebSocketUrl } from '../web/rules.js';
+import { installWebInterface } from '../web/interface.js';
+import type { EventListenerLike, ListenerOptions } from '../web/event-target.js';
+import type { CloseEvent as CloseEventType } from '../web/events.js';
+
+/** @internal Start a WebSocket built by a server or `connect()`. */
+export const kStart: unique symbol = Symbol('ws4ts.start');
+/** @internal Report a handler failure: `unhandledError`, then close 1011. */
+export const kHandlerFailed: unique symbol = Symbol('ws4ts.handlerFailed');
+/** @internal Call a listener once when the connection closes (managers, handler runner). */
+export const kOnceClosed: unique symbol = Symbol('ws4ts.onceClosed');
+
+const kData = Symbol('ws4ts.data');
+const kEnd = Symbol('ws4ts.end');
+const kDrain = Symbol('ws4ts.drain');
+const kClose = Symbol('ws4ts.close');
+const kFlush = Symbol('ws4ts.flush');
+const kAfterInput = Symbol('ws4ts.afterInput');
+const kAdopt = Symbol('ws4ts.adopt');
+
+/** Start a WebSocket built by a server or `connect()`: attach, open, run hooks. @internal */
+export function startWebSocket(ws: WebSocket): void {
+  ws[kStart]();
+}
+
+/** The transport's view of a WebSocket: a small object, so no user method name is in the way. */
+class Sink implements TransportSink {
+  readonly ws: WebSocket;
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+  }
+  onData(chunk: Uint8Array): void {
+    this.ws[kData](chunk);
+  }
+  onEnd(): void {
+    this.ws[kEnd]();
+  }
+  onDrain(): void {
+    this.ws[kDrain]();
+  }
+  onClose(error: Error | undefined): void {
+    this.ws[kClose](error);
+  }
+}
+
+function flushTick(ws: WebSocket): void {
+  ws[kFlush]();
+}
+
+// Bits of WebSocket's #flags.
+const STARTED = 1;
+const CLOSED = 2;
+const DISPATCHING = 4;
+const FLUSH_SCHEDULED = 8;
+const ENDED = 16;
+const INBOX_PAUSED = 32; // reading paused: the application has not taken what was read
+const OUTPUT_PAUSED = 64; // reading paused: our output to the peer is over writeHighWaterMark
+const PAUSED = INBOX_PAUSED | OUTPUT_PAUSED;
+const EVENTS = 128; // somebody listens: dispatch events (src/web)
+const WEB = 256; // built by `new WebSocket(url)`: the standard's send/close/readyState
+
+/** The state of a WebSocket that most idle connections never need. */
+class Rare {
+  head: Uint8Array | undefined = undefined;
+  closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  outcome: CloseOutcome | undefined = undefined;
+  error: WebSocketError | undefined = undefined;
+  messages$: Observable<Message> | undefined = undefined;
+  finished: Promise<CloseOutcome> | undefined = undefined;
+  resolveFinished: ((outcome: CloseOutcome) => void) | undefined = undefined;
+  pings: PingTracker | undefined = undefined;
+  closeListeners: ((ws: WebSocket) => void)[] | undefined = undefined;
+  stallBuffered = 0; // bufferedAmount at the last tick while output-paused
+  events: Listeners | undefined = undefined; // EventTarget listeners (src/web)
+  web: WebState | undefined = undefined; // the WHATWG face's state (src/web)
+}
+
+const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
+
+/**
+ * One WebSocket connection, server or client side.
+ *
+ * @example
+ * ```ts
+ * // a subclass, ws4py style
+ * class Echo extends WebSocket {
+ *   override receivedMessage(message: Message) { this.send(message.data); }
+ * }
+ * // or a loop
+ * for await (const message of ws) ws.send(message.data);
+ * ```
+ */
+export class WebSocket extends EventTargetBase implements AsyncIterable<Message> {
+  /** The selected subprotocol, or `''`. */
+  readonly protocol!: string;
+  /** The negotiated `Sec-WebSocket-Extensions` value, or `''`. */
+  readonly extensions!: string;
+  /** Server side: the upgrade request. */
+  readonly request: RequestInfo | undefined;
+  /** Client side: the handshake response. */
+  readonly response: ResponseInfo | undefined;
+
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+
+  // Not readonly: a URL-built WebSocket adopts its connection after the handshake.
+  #transport!: Transport;
+  #connection!: Connection;
+  #options!: WebSocketOptions;
+  #flags = 0;
+  #lastInput = 0;
+  #tickerKey = 0;
+  #keepalivePingAt = 0; // a real field: every idle connection pings now and then
+  #largest = 0; // the largest message in the output backlog (the maxBufferedAmount rule)
+  // The first close listener (a manager's); any others live in #rare.
+  #onClosed: ((ws: WebSocket) => void) | undefined;
+  #inbox: Inbox | undefined;
+  #outbox: Outbox | undefined;
+  // Everything an idle connection usually never uses lives in one object
+  // created on first use.
+  #rare: Rare | undefined;
+  // Counters (src/observe): plain numbers, read only through `counters`.
+  #messagesIn = 0;
+  #messagesOut = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #openedAt = 0;
+
+  get #r(): Rare {
+    return (this.#rare ??= new Rare());
+  }
+
+  /** A connection built by a server or `connect()`. */
+  constructor(init: WebSocketInit);
+  /**
+   * The WHATWG form: a client connecting to `url` (ws, wss, http or https),
+   * offering `protocols`. Throws `SyntaxError` (DOMException) for a bad URL,
+   * a fragment, an invalid or repeated protocol. See the README for where
+   * such an object follows the standard rather than ws4ts.
+   */
+  constructor(url: string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions);
+  constructor(init: WebSocketInit | string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions) {
+    super();
+    if (typeof init === 'object' && init !== null && 'transport' in init) {
+      this.#setup(init);
+      return;
+    }
+    if (init === undefined) throw new TypeError('WebSocket needs a URL');
+    const url = parseWebSocketUrl(init);
+    const offered = parseProtocols(protocols);
+    const state = new WebState(url);
+    this.#setup({ transport: new PendingTransport(() => state.abort!.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'))), role: 'client' });
+    this.#connection.receiveEof(); // an engine that accepts nothing until the real one is adopted
+    this.#r.web = state;
+    this.#flags |= WEB;
+    startClient(this, state, offered, options ?? {}, webHost);
+  }
+
+  #setup(init: WebSocketInit): void {
+    const self = this as { -readonly [K in 'protocol' | 'extensions' | 'request' | 'response']: WebSocket[K] };
+    this.#transport = init.transport;
+    this.#options = init.options ?? {};
+    self.protocol = init.protocol ?? '';
+    self.extensions = init.extensionsHeader ?? '';
+    self.request = init.request;
+    self.response = init.response;
+    if (init.head !== undefined && init.head.length > 0) this.#r.head = init.head;
+    const extensions = init.extensions ?? [];
+    this.#connection = new Connection({
+      role: init.role,
+      extensions,
+      maxPayload: this.#options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
+      maxFragments: this.#options.maxFragments ?? DEFAULT_LIMITS.maxFragments,
+      autoPong: this.#options.autoPong ?? true,
+      onAsyncReady: extensions.length > 0 ? () => this[kAfterInput]() : undefined,
+    });
+  }
+
+  // ─── hooks (ws4py's names, camelCase) ─────────────────────────────────────
+
+  /** Called once the connection is open. */
+  opened(): void {}
+
+  /**
+   * Called for every message. The default hands it to `messages$`
+   * subscribers if there are any, otherwise queues it for `for await` and
+   * `receive()` (pausing reads once `highWaterMark` messages wait).
+   */
+  receivedMessage(message: Message): void {
+    if (this.#flags & EVENTS && this.#rare!.events!.has('message')) {
+      this.#dispatch(messageEvent(message, this.#rare!.web));
+      return;
+    }
+    this.#inboxed().push(message);
+  }
+
+  /** Called for every pong received, with its payload. */
+  ponged(_data: Uint8Array): void {}
+
+  /** Called once when the connection is closed, with the close code and reason. */
+  closed(_code: number, _reason: string): void {}
+
+  /**
+   * Called with an error thrown by a hook or handler (the connection is then
+   * closed with 1011), with a slow consumer closed by `maxBufferedAmount`,
+   * and with messages a close cut off. The default reports it on stderr.
+   */
+  unhandledError(error: unknown): void {
+    console.error('ws4ts: unhandled error in a WebSocket handler:', error);
+  }
+
+  // ─── state ───────────────────────────────────────────────────────────────
+
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): ReadyState {
+    const engine = this.#connection.readyState;
+    const state = this.#flags & CLOSED ? ReadyState.CLOSED : engine === ReadyState.CLOSED ? ReadyState.CLOSING : engine;
+    return this.#flags & WEB ? (clientReadyState(this.#rare!.web!, state) as ReadyState) : state;
+  }
+
+  /**
+   * Bytes queued and not yet handed to the operating system. For a URL-built
+   * WebSocket, as the standard counts: application data only, plus what was
+   * sent after closing.
+   */
+  get bufferedAmount(): number {
+    const queued = this.#queued;
+    return this.#flags & WEB ? clientBufferedAmount(this.#rare!.web!, queued, this.readyState) : queued;
+  }
+
+  /** Bytes the engine and the transport hold: what the flow-control rules count. */
+  get #queued(): number {
+    return this.#connection.pendingBytes + this.#transport.writableLength;
+  }
+
+  /** What this connection has carried: messages and wire bytes each way, open time, close code. */
+  get counters(): ConnectionCounters {
+    return {
+      messagesIn: this.#messagesIn,
+      messagesOut: this.#messagesOut,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      openedAt: this.#openedAt,
+      closeCode: this.#rare?.outcome?.code,
+    };
+  }
+
+  /** The peer's address. */
+  get remoteAddress(): string | undefined {
+    return this.#transport.remoteAddress;
+  }
+
+  /** The error that failed this connection (the peer's protocol violation, a slow consumer…), if any. */
+  get error(): WebSocketError | undefined {
+    return this.#rare?.error;
+  }
+
+  /** Resolves once the connection is closed, with `{code, reason, wasClean}`. Never rejects. */
+  get finished(): Promise<CloseOutcome> {
+    const rare = this.#r;
+    if (rare.finished === undefined) {
+      if (rare.outcome !== undefined) rare.finished = Promise.resolve(rare.outcome);
+      else rare.finished = new Promise((resolve) => (rare.resolveFinished = resolve));
+    }
+    return rare.finished;
+  }
+
+  // ─── receiving ───────────────────────────────────────────────────────────
+
+  #inboxed(): Inbox {
+    if (this.#inbox !== undefined) return this.#inbox;
+    const host: InboxHost = {
+      pauseInput: (paused) => this.#pause(INBOX_PAUSED, paused),
+      pendingEvents: () => this.#connection.queuedEvents,
+    };
+    const options = this.#options;
+    this.#inbox = new Inbox({ highWaterMark: options.highWaterMark ?? 64, highWaterMarkBytes: options.highWaterMarkBytes ?? 4 * 1024 * 1024 }, host);
+    if (this.#flags & CLOSED) this.#inbox.close(this.#rare?.error);
+    return this.#inbox;
+  }
+
+  /**
+   * Messages as an Observable: completes on close, errors on a protocol
+   * failure. An exception in a subscriber's callback (or an error nobody
+   * handles) closes this connection with 1011 instead of reaching RxJS's
+   * asynchronous rethrow.
+   */
+  get messages$(): Observable<Message> {
+    const rare = this.#r;
+    return (rare.messages$ ??= new GuardedObservable<Message>(
+      (error) => this[kHandlerFailed](error),
+      (subscriber) => this.#inboxed().subscribe(subscriber),
+    ));
+  }
+
+  /** The next message; rejects with `WS_ERR_CLOSED` once the connection is closed. */
+  receive(options: { signal?: AbortSignal } = {}): Promise<Message> {
+    return this.#inboxed()
+      .next(options.signal)
+      .then((result) => {
+        if (result.done) throw new WebSocketError('WS_ERR_CLOSED', 'the connection is closed', { side: 'local' });
+        return result.value;
+      });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: () => this.#inboxed().next(undefined),
+      return: async () => ({ value: undefined, done: true }),
+    };
+  }
+
+  // ─── sending ─────────────────────────────────────────────────────────────
+
+  /**
+   * Send a message: a string as text, bytes as binary. Returns `true` when
+   * queued, `false` when the connection is closing or closed (the data is
+   * dropped, as `ws` and browsers do; never a throw) or when this send found
+   * the peer over `maxBufferedAmount` (the connection is then closed, 1008).
+   *
+   * An iterable or async iterable of chunks is sent as one fragmented
+   * message; the returned promise resolves `true` when its last fragment is
+   * queued and `false` if the connection closed first or the source threw
+   * (reported to `unhandledError`, connection closed 1011): it never
+   * rejects. Other messages sent meanwhile wait their turn; if a close cuts
+   * them off they are reported to `unhandledError`.
+   *
+   * Anything else (a number, a plain object, `null`…) throws a `TypeError`.
+   * Do not mutate a buffer after passing it to `send`.
+   */
+  send(data: SendData): boolean;
+  /** A Blob: URL-built (WHATWG) WebSockets only, sent in order once read. */
+  send(data: Blob): boolean;
+  send(data: SendStream): Promise<boolean>;
+  send(data: SendData | SendStream | Blob): boolean | Promise<boolean> {
+    if (this.#flags & WEB) {
+      clientSend(this, this.#rare!.web!, data, (payload) => this.#sendPayload(payload));
+      return this.readyState === ReadyState.OPEN;
+    }
+    const payload = toPayload(data);
+    if (payload === undefined) return this.#sendStream(data as SendStream);
+    return this.#sendPayload(payload);
+  }
+
+  #sendPayload(payload: string | Uint8Array): boolean {
+    if (!this.#canSend()) return false;
+    this.#messagesOut++;
+    const outbox = this.#outbox;
+    if (outbox !== undefined && outbox.streaming) {
+      outbox.enqueue(payload);
+      return true;
+    }
+    if (!this.#admit(payload.length)) return false;
+    this.#connection.send(payload);
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /**
+   * Send a message framed once for many connections (see `prepareMessage`).
+   * Falls back to a normal send where the prepared bytes do not fit this
+   * connection (client role, a negotiated extension, a fragmented send
+   * underway). Returns like {@link send}.
+   */
+  sendPrepared(prepared: PreparedMessage): boolean {
+    const connection = this.#connection;
+    if (connection.role !== 'server' || connection.extensions.length > 0 || this.#outbox?.streaming) return this.send(prepared.data);
+    if (!this.#canSend()) return false;
+    if (!this.#admit(prepared.frame.length)) return false;
+    this.#messagesOut++;
+    connection.sendFrames(prepared.frame);
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /** Resolves when `bufferedAmount` is at or below `writeHighWaterMark`, or the connection closed. */
+  drain(): Promise<void> {
+    if (this.#flags & CLOSED || this.#queued <= this.#writeHighWaterMark) return Promise.resolve();
+    return this.#outboxed().waitDrain();
+  }
+
+  get #writeHighWaterMark(): number {
+    return this.#options.writeHighWaterMark ?? DEFAULT_WRITE_HIGH_WATER_MARK;
+  }
+
+  #canSend(): boolean {
+    const connection = this.#connection;
+    return (this.#flags & CLOSED) === 0 && connection.readyState === ReadyState.OPEN && !connection.closeExpected;
+  }
+
+  /** Apply the `maxBufferedAmount` rule (see `overCap`) to a message of `size` bytes. */
+  #admit(size: number): boolean {
+    const cap = this.#options.maxBufferedAmount === undefined ? DEFAULT_MAX_BUFFERED_AMOUNT : this.#options.maxBufferedAmount;
+    if (cap === null) return true;
+    const backlog = this.#queued;
+    if (backlog <= cap) {
+      this.#largest = size;
+      return true;
+    }
+    if (overCap(backlog, this.#largest, cap)) {
+      this.#slowConsumer(backlog, cap);
+      return false;
+    }
+    if (size > this.#largest) this.#largest = size;
+    return true;
+  }
+
+  #slowConsumer(backlog: number, cap: number): void {
+    const error = new WebSocketError('WS_ERR_SLOW_CONSUMER', `slow consumer: ${backlog} bytes queued, over maxBufferedAmount (${cap})`, { closeCode: 1008, side: 'local' });
+    this.#r.error = error;
+    this.#report(error);
+    // The peer does not read: the close frame would wait behind the backlog.
+    // Queue it (a peer that wakes up sees why) and free the memory at once.
+    this.#connection.fail(error);
+    this[kFlush]();
+    this.#transport.destroy();
+  }
+
+  #outboxed(): Outbox {
+    if (this.#outbox !== undefined) return this.#outbox;
+    const ws = this;
+    const host: OutboxHost = {
+      connection: this.#connection,
+      flushNow: () => this[kFlush](),
+      scheduleFlush: () => this.#scheduleFlush(),
+      bufferedAmount: () => this.#queued,
+      get writeHighWaterMark() {
+        return ws.#writeHighWaterMark;
+      },
+      sourceFailed: (error) => this[kHandlerFailed](error),
+      report: (error) => this.#report(error),
+    };
+    this.#outbox = new Outbox(host);
+    if (this.#flags & CLOSED) this.#outbox.close();
+    return this.#outbox;
+  }
+
+  #sendStream(stream: SendStream): Promise<boolean> {
+    if (!this.#canSend()) return Promise.resolve(false);
+    this.#messagesOut++;
+    return this.#outboxed().sendStream(stream);
+  }
+
+  /**
+   * Send a ping; resolves with the round-trip time in ms when the matching
+   * pong arrives, rejects (`WS_ERR_CLOSED`) if the connection is closing or
+   * closes first. Throws for a payload over 125 bytes.
+   */
+  ping(data?: Uint8Array | string): Promise<number> {
+    const pings = (this.#r.pings ??= new PingTracker());
+    const payload = data === undefined ? pings.nextPayload() : typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      this.#connection.ping(payload);
+    } catch (error) {
+      // Closing is a race a heartbeat loop cannot avoid: reject, so that
+      // `ws.ping().catch(…)` is enough; a bad payload stays a thrown mistake.
+      if (error instanceof WebSocketError && error.code === 'WS_ERR_CLOSED') return Promise.reject(error);
+      throw error;
+    }
+    this.#scheduleFlush();
+    return pings.track(payload, performance.now());
+  }
+
+  /**
+   * Start the closing handshake (idempotent). Throws for a code that may not
+   * be sent (1004–1006, 1015, outside 1000–4999) or a reason over 123 bytes.
+   * Resolves like {@link finished}.
+   */
+  close(code?: number, reason?: string): Promise<CloseOutcome> {
+    if (this.#flags & WEB) {
+      // The standard's rules: DOMExceptions, no code sent when none is given, closing while connecting fails the connection.
+      ({ code, reason } = closeArguments(code, reason));
+      const state = this.#rare!.web!;
+      if (state.connecting || state.abandoned) {
+        if (!state.abandoned) state.abandoned = true;
+        state.abort?.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'));
+        return this.finished;
+      }
+    } else if (code === 1005) {
+      // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
+      throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
+    }
+    if (code === 1005) this.#connection.closeWithoutCode(); // only reachable by the WHATWG path
+    else this.#connection.close(code ?? 1000, reason ?? '');
+    this[kFlush]();
+    return this.finished;
+  }
+
+  /** Drop the connection at once, without a closing handshake. */
+  terminate(): void {
+    this.#transport.destroy();
+  }
+
+  /** @internal Write what the engine queued, and apply write backpressure. */
+  [kFlush](): void {
+    this.#flags &= ~FLUSH_SCHEDULED;
+    const connection = this.#connection;
+    const bytes = connection.bytesToSend();
+    if (bytes.length > 0) {
+      for (let i = 0; i < bytes.length; i++) this.#bytesOut += bytes[i]!.length;
+      // Pause reading only when the transport promised a drain event (write
+      // returned false): that event is what resumes it.
+      if (!this.#transport.write(bytes) && (this.#flags & OUTPUT_PAUSED) === 0 && this.#queued > this.#writeHighWaterMark) {
+        this.#pause(OUTPUT_PAUSED, true);
+      }
+    }
+    if (connection.closeExpected && this.#rare?.closeTimer === undefined && (this.#flags & CLOSED) === 0) {
+      const timer = setTimeout(() => this.#transport.destroy(), this.#options.closeTimeout ?? 10_000);
+      timer.unref?.();
+      this.#r.closeTimer = timer;
+    }
+    if (connection.shouldCloseTransport && (this.#flags & ENDED) === 0) {
+      this.#flags |= ENDED;
+      this.#transport.end();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flags & (DISPATCHING | FLUSH_SCHEDULED)) return;
+    this.#flags |= FLUSH_SCHEDULED;
+    process.nextTick(flushTick, this);
+  }
+
+  /** Reading pauses while any reason (`INBOX_PAUSED`, `OUTPUT_PAUSED`) holds. */
+  #pause(reason: number, on: boolean): void {
+    const before = this.#flags & PAUSED;
+    this.#flags = on ? this.#flags | reason : this.#flags & ~reason;
+    const after = this.#flags & PAUSED;
+    if (before === 0 && after !== 0) this.#transport.pause();
+    else if (before !== 0 && after === 0 && (this.#flags & CLOSED) === 0) this.#transport.resume();
+    if (reason === OUTPUT_PAUSED && on && this.#rare !== undefined) this.#rare.stallBuffered = Infinity;
+  }
+
+  // ─── lifecycle ───────────────────────────────────────────────────────────
+
+  /** @internal */
+  [kStart](): void {
+    if (this.#flags & STARTED) return;
+    this.#flags |= STARTED;
+    this.#transport.attach(new Sink(this));
+    this.#openedAt = Date.now();
+    if (openChannel.hasSubscribers) openChannel.publish({ role: this.#connection.role, websocket: this, protocol: this.protocol, extensions: this.extensions });
+    const period = keepalivePeriod(this.#keepaliveSettings());
+    if (period > 0) {
+      this.#lastInput = performance.now();
+      this.#tickerKey = addTicker(this, period);
+    }
+    try {
+      this.opened();
+    } catch (error) {
+      this[kHandlerFailed](error);
+    }
+    if (this.#flags & EVENTS) this.#dispatch(new Event('open'));
+    const head = this.#rare?.head;
+    if (head !== undefined) {
+      this.#rare!.head = undefined;
+      this[kData](head);
+    }
+  }
+
+  #keepaliveSettings(): { pingInterval: number | null | undefined; pongTimeout: number; idleTimeout: number | null | undefined } {
+    const o = this.#options;
+    return { pingInterval: o.pingInterval, pongTimeout: o.pongTimeout ?? 20_000, idleTimeout: o.idleTimeout };
+  }
+
+  /** @internal */
+  [kData](chunk: Uint8Array): void {
+    if (this.#tickerKey !== 0) this.#lastInput = performance.now();
+    this.#bytesIn += chunk.length;
+    this.#connection.receive(chunk);
+    this[kAfterInput]();
+  }
+
+  /** @internal Deliver what the engine parsed, in order, then write. */
+  [kAfterInput](): void {
+    this.#flags |= DISPATCHING;
+    const connection = this.#connection;
+    try {
+      for (let event: ConnectionEvent | undefined; (event = connection.nextEvent()); ) {
+        if (event.type === 'text' || event.type === 'binary') {
+          this.#messagesIn++;
+          try {
+            this.receivedMessage(event);
+          } catch (error) {
+            this[kHandlerFailed](error);
+          }
+        } else if (event.type === 'pong') {
+          this.#onPong(event.data);
+        } else if (event.type === 'error') {
+          this.#r.error = event.error;
+          if (errorChannel.hasSubscribers) errorChannel.publish({ role: connection.role, websocket: this, error: event.error });
+        }
+      }
+    } finally {
+      this.#flags &= ~DISPATCHING;
+    }
+    // Messages still being decoded by an extension (zlib) count towards read
+    // backpressure too, or a fast sender could pile up decodes without bound.
+    if (connection.queuedEvents > 0 || this.#flags & INBOX_PAUSED) this.#inboxed().pressure();
+    this[kFlush]();
+  }
+
+  /** @internal */
+  [kEnd](): void {
+    this.#connection.receiveEof();
+    if ((this.#flags & ENDED) === 0) {
+      this[kFlush]();
+      this.#flags |= ENDED;
+      this.#transport.end();
+    }
+  }
+
+  /** @internal */
+  [kDrain](): void {
+    if (this.#flags & OUTPUT_PAUSED && this.#queued <= writeLowWaterMark(this.#writeHighWaterMark)) this.#pause(OUTPUT_PAUSED, false);
+    this.#outbox?.drained();
+  }
+
+  /** @internal */
+  [kClose](_error: Error | undefined): void {
+    if (this.#flags & CLOSED) return;
+    this.#flags |= CLOSED;
+    const connection = this.#connection;
+    if (connection.readyState !== ReadyState.CLOSED) connection.receiveEof();
+    const rare = this.#rare;
+    if (rare?.closeTimer !== undefined) clearTimeout(rare.closeTimer);
+    if (this.#tickerKey !== 0) removeTicker(this, this.#tickerKey);
+    for (const extension of connection.extensions) extension.dispose(); // release zlib state (RFC 7692)
+    const outcome = connection.closeOutcome();
+    this.#r.outcome = outcome;
+    if (closeChannel.hasSubscribers) {
+      closeChannel.publish({ role: connection.role, websocket: this, code: outcome.code, reason: outcome.reason, wasClean: outcome.wasClean, duration: Date.now() - this.#openedAt });
+    }
+    try {
+      this.closed(outcome.code, outcome.reason);
+    } catch (error) {
+      this.#report(error);
+    }
+    if (this.#flags & EVENTS) for (const event of closeEvents(outcome, this.#rare!.error ?? this.#rare!.web?.failure)) this.#dispatch(event);
+    const first = this.#onClosed;
+    this.#onClosed = undefined;
+    const listeners = this.#rare?.closeListeners;
+    if (this.#rare) this.#rare.closeListeners = undefined;
+    for (const listener of first === undefined ? (listeners ?? []) : [first, ...(listeners ?? [])]) {
+      try {
+        listener(this);
+      } catch (error) {
+        this.#report(error);
+      }
+    }
+    this.#rare!.resolveFinished?.(outcome);
+    this.#inbox?.close(this.#rare!.error);
+    this.#rare!.pings?.close();
+    this.#outbox?.close();
+  }
+
+  /** @internal */
+  [kOnceClosed](listener: (ws: WebSocket) => void): void {
+    if (this.#flags & CLOSED) {
+      listener(this);
+      return;
+    }
+    if (this.#onClosed === undefined) this.#onClosed = listener;
+    else (this.#r.closeListeners ??= []).push(listener);
+  }
+
+  #onPong(data: Uint8Array): void {
+    this.#keepalivePingAt = 0;
+    this.#rare?.pings?.pong(data, performance.now());
+    try {
+      this.ponged(data);
+    } catch (error) {
+      this[kHandlerFailed](error);
+    }
+  }
+
+  /** @internal Timer wheel: run the keepalive policy. */
+  [kTick](now: number): void {
+    if (this.#flags & CLOSED || this.#connection.closeExpected) return;
+    const outputPaused = (this.#flags & OUTPUT_PAUSED) !== 0;
+    if (outputPaused) {
+      // While the peer does not take our output we do not read it: progress
+      // of the output is the sign of life.
+      const rare = this.#r;
+      const buffered = this.#queued;
+      if (buffered < rare.stallBuffered) this.#lastInput = now;
+      rare.stallBuffered = buffered;
+    }
+    const action = keepaliveStep(
+      now,
+      { lastInput: this.#lastInput, pingSentAt: this.#keepalivePingAt, inboxPaused: (this.#flags & INBOX_PAUSED) !== 0, outputPaused },
+      this.#keepaliveSettings(),
+    );
+    switch (action) {
+      case 'restart':
+        // We stopped reading (read backpressure): the silence is ours and the
+        // peer's pong may be waiting unread. Restart the clocks instead of
+        // closing a live peer as dead; they run again once reading resumes.
+        this.#keepalivePingAt = 0;
+        this.#lastInput = now;
+        return;
+      case 'dead':
+        // A peer that does not answer is dead: tell it (1011) and drop it.
+        this.#connection.fail(new WebSocketError('WS_ERR_PING_TIMEOUT', 'keepalive ping timeout', { closeCode: 1011, side: 'local' }));
+        this[kFlush]();
+        this.#transport.destroy();
+        return;
+      case 'ping':
+        this.#keepalivePingAt = now;
+        this.#connection.ping(KEEPALIVE_PAYLOAD);
+        this[kFlush]();
+        return;
+      case 'idle':
+        this.close(1001, 'idle timeout').catch(() => {});
+        return;
+      case 'nothing':
+        return;
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.unhandledError(error);
+    } catch {
+      // A throwing error hook must not take anything else down.
+    }
+  }
+
+  /** @internal Report a handler failure and close this connection with 1011. */
+  [kHandlerFailed](error: unknown): void {
+    // Not handler bugs, so not reported: the peer's own protocol error coming
+    // back out of `for await` or `messages$` (it already closed the
+    // connection with its code), and a send that lost the race with a close.
+    const failed = this.#rare?.error;
+    if (this.readyState !== ReadyState.OPEN && error instanceof WebSocketError && (error.code === 'WS_ERR_CLOSED' || error === failed)) return;
+    if (errorChannel.hasSubscribers) errorChannel.publish({ role: this.#connection.role, websocket: this, error });
+    this.#report(error);
+    if (this.#flags & CLOSED || this.#connection.closeExpected) return;
+    this.#connection.fail(new WebSocketError('WS_ERR_HANDLER', 'internal error', { closeCode: 1011, side: 'local', cause: error }));
+    this[kFlush]();
+  }
+
+  // ─── the WHATWG face (src/web) ───────────────────────────────────────────
+
+  #dispatch(event: Event): void {
+    this.#rare!.events!.dispatch(this, event, (error) => this.#report(error));
+  }
+
+  static #events(ws: WebSocket, create: boolean): Listeners | undefined {
+    if (create && ws.#rare?.events === undefined) {
+      ws.#r.events = new Listeners();
+      ws.#flags |= EVENTS;
+    }
+    return ws.#rare?.events;
+  }
+
+  static #web(ws: WebSocket, create: boolean): WebState | undefined {
+    if (create && ws.#rare?.web === undefined) ws.#r.web = new WebState(undefined);
+    return ws.#rare?.web;
+  }
+
+  static {
+    installWebInterface<WebSocket>(WebSocket, {
+      events: WebSocket.#events as never,
+      web: WebSocket.#web as never,
+      report: (ws, error) => ws.#report(error),
+    });
+  }
+
+  /** @internal Adopt the negotiated connection (URL-built WebSockets). */
+  static [kAdopt](ws: WebSocket, init: WebSocketInit): void {
+    ws.#setup(init);
+  }
+}
+
+/** The class's side of src/web/client.ts. */
+const webHost = {
+  adopt: (ws: WebSocket, init: WebSocketInit) => WebSocket[kAdopt](ws, init),
+  fail: (ws: WebSocket) => ws[kClose](undefined),
+};
+
+/**
+ * A WebSocket is also an `Observable<Message>`: its `subscribe`, `pipe`,
+ * `forEach`, `lift` and `toPromise` are those of {@link WebSocket.messages$}.
+ * So every handler function can be handed the WebSocket first, and one type
+ * serves `(ws) => …` and `(messages$, ws) => messages$.pipe(…)` alike (which
+ * is what lets TypeScript type an inline handler's parameters: it cannot
+ * choose between two function types by the number of parameters).
+ */
+export interface WebSocket extends Observable<Message> {}
+// On the prototype, not per instance: an idle connection holds no closure for them.
+const observableMethods = ['subscribe', 'pipe', 'forEach', 'lift', 'toPromise'] as const;
+for (const name of observableMethods) {
+  Object.defineProperty(WebSocket.prototype, name, {
+    configurable: true,
+    writable: true,
+    value: function (this: WebSocket, ...args: unknown[]) {
+      const stream = this.messages$ as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return stream[name]!(...args);
+    },
+  });
+}
+// Observable's (deprecated) public fields, for structural compatibility: a WebSocket is a source, not an operator chain.
+for (const name of ['source', 'operator'] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { configurable: true, get: () => undefined });
+}
+
+/** The WHATWG attributes, installed on the prototype by src/web/interface.ts. */
+export interface WebSocket {
+  /** `'blob'` (default, as the standard) or `'arraybuffer'`: the `data` of binary `message` events. */
+  binaryType: BinaryType;
+  /** The URL given to the WHATWG constructor, serialised (`''` for a server-side connection). */
+  readonly url: string;
+  /** Handler attributes: `null` until set; a non-function sets `null`. */
+  onopen: ((this: WebSocket, event: Event) => unknown) | null;
+  onmessage: ((this: WebSocket, event: MessageEvent) => unknown) | null;
+  onerror: ((this: WebSocket, event: Event) => unknown) | null;
+  onclose: ((this: WebSocket, event: CloseEventType) => unknown) | null;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
+  addEventListener(type: string, listener: EventListenerLike | null, options?: ListenerOptions | boolean): void;
+  removeEventListener(type: string, listener: EventListenerLike | null, options?: EventListenerOptions | boolean): void;
+}
+
+/** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */
+export class EchoWebSocket extends WebSocket {
+  override receivedMessage(message: Message): void {
+    this.send(message.data);
+  }
+}
