@@ -68,7 +68,7 @@ export function checkWebSocketOptions(c: OptionsChecker): void {
   c.count('highWaterMark', 'messages');
   c.count('highWaterMarkBytes', 'bytes');
   c.count('writeHighWaterMark', 'bytes', 0);
-  c.count('maxBufferedAmount', 'bytes');
+  if (c.value('maxBufferedAmount') !== null) c.count('maxBufferedAmount', 'bytes'); // null: unbounded
   c.boolean('autoPong');
 }
 

@@ -310,7 +310,8 @@ export class Connection implements MessageSink {
    * closes the TCP connection first), on both sides after a failure (§7.1.7).
    */
   get shouldCloseTransport(): boolean {
-    return this.#error !== undefined || (this.role === 'server' && this.#closeReceived !== undefined);
+    // A deferred failure (fail in order) ends the transport only once its close frame is queued.
+    return (this.#error !== undefined && !this.#deferredFail) || (this.role === 'server' && this.#closeReceived !== undefined);
   }
 
   /** True once a close frame was sent: the owner should arm its close timeout. */

@@ -383,7 +383,6 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
 
   #sendPayload(payload: string | Uint8Array): boolean {
     if (!this.#canSend()) return false;
-    this.#messagesOut++;
     const outbox = this.#outbox;
     if (outbox !== undefined && outbox.streaming) {
       outbox.enqueue(payload);
