@@ -16,7 +16,8 @@ export type { Message, TextMessage, BinaryMessage, ProtocolLimits } from './prot
 export type { Extension, ExtensionFactory, ExtensionOffer, ExtensionParam } from './protocol/extension.js';
 export { permessageDeflate, type DeflateOptions } from './extensions/index.js';
 export * from './observe/index.js';
-export { CloseEvent, ErrorEvent, type CloseEventInit, type ErrorEventInit } from './web/events.js';
+export { CloseEvent, ErrorEvent, type CloseEventInit, type ErrorEventInit, type EventInitLike } from './web/events.js';
+export type { EventListenerLike, ListenerOptions } from './web/event-target.js';
 export type { BinaryType, WebSocketClientOptions } from './web/client.js';
 export { reconnect, backoffDelays, classifyError, type ReconnectOptions, type ReconnectClock, type RetryDecision } from './reconnect.js';
 export { ReconnectingWebSocket, type ReconnectingOptions, type SendQueueOptions } from './web/reconnecting.js';

@@ -165,7 +165,8 @@ export function serve(options: ServeOptions): WebSocketServer {
     // Released by done(): a live WebSocket keeps none of its handshake state
     // (the closures' shared context outlives the handshake; its slots need not).
     let parser: RequestHeadParser | undefined = new RequestHeadParser(limits);
-    let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(destroySocket, handshakeTimeout, socket);
+    // Cast: with the DOM lib also loaded, the three-argument call would pick its `number` overload.
+    let timer: NodeJS.Timeout | undefined = setTimeout(destroySocket, handshakeTimeout, socket) as unknown as NodeJS.Timeout;
     timer.unref();
     const done = (): void => {
       if (timer === undefined) return;

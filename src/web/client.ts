@@ -185,7 +185,7 @@ async function drainQueue(ws: WebSocket, state: WebState, raw: (payload: string 
 export function messageEvent(message: Message, state: WebState | undefined): MessageEvent {
   let data: string | Blob | ArrayBuffer;
   if (message.type === 'text') data = message.data;
-  else if ((state?.binaryType ?? 'blob') === 'blob') data = new Blob([message.data]);
+  else if ((state?.binaryType ?? 'blob') === 'blob') data = new Blob([message.data as Uint8Array<ArrayBuffer>]);
   else {
     const bytes = message.data;
     // A copy, exactly the message: payloads are often views into a larger

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { connect as http2Connect } from 'node:http2';
 import { connect } from '../../src/client.js';
 import { ensureBuilt, startServer } from '../helpers/cli.js';
-import { within, PATIENCE } from '../helpers/loopback.js';
+import { until, within, PATIENCE } from '../helpers/loopback.js';
 
 test.before(ensureBuilt);
 
@@ -16,6 +16,8 @@ const insecure = { rejectUnauthorized: false };
 test.serial('serve --http2 serves the page over HTTP/2 and WebSockets over RFC 8441 and HTTP/1.1 on one port', async (t) => {
   const served = await startServer(t, ['serve', '--http2', '--port', '0', '--quiet']);
   t.true(served.url.startsWith('wss://'));
+  // The HTTP/2 line follows the listening line: wait for it rather than race it.
+  await until(() => /HTTP\/2/.test(served.output()), PATIENCE, 'the HTTP/2 line');
   t.regex(served.output(), /HTTP\/2/);
   const session = http2Connect(served.http, insecure);
   session.on('error', () => {});

@@ -17,7 +17,8 @@ import { TEST_CERT, TEST_KEY } from '../helpers/tls-fixture.js';
 import type { ExecutionContext } from 'ava';
 
 async function start(t: ExecutionContext, options: Partial<ServeOptions>): Promise<{ server: WebSocketServer; port: number }> {
-  const server = serve({ port: 0, handler: EchoWebSocket, http2: true, ...options } as ServeOptions);
+  // One of handler or routes (serve() refuses both): routes when the test gives them.
+  const server = serve({ port: 0, ...(options.routes === undefined ? { handler: EchoWebSocket } : {}), http2: true, ...options } as ServeOptions);
   await server.listening;
   t.teardown(() => server.close({ timeout: 500 }));
   return { server, port: (server.address() as AddressInfo).port };
