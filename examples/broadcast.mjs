@@ -1,6 +1,7 @@
 // A chat room: every message a client sends goes to every connected client
 // (the sender included), framed once by the manager's broadcast.
 // Run: npm run build && node examples/broadcast.mjs
+// #region broadcast
 import { serve, WebSocketManager } from 'ws4ts';
 
 const port = Number(process.env.PORT ?? 9000);
@@ -23,3 +24,4 @@ const server = serve({ port, host: '127.0.0.1', handler: chat, manager });
 manager.handleSignals();
 await server.listening;
 console.log(`chat on ws://127.0.0.1:${port}/`);
+// #endregion broadcast

@@ -1,4 +1,5 @@
 // The client: connect, send, receive, ping, close.
+// #region client
 import { connect } from 'ws4ts';
 
 const url = process.argv[2] ?? `ws://127.0.0.1:${process.env.PORT ?? 9000}/`;
@@ -9,3 +10,4 @@ console.log('received', reply.type, reply.data);
 console.log('round trip', (await ws.ping()).toFixed(2), 'ms');
 const outcome = await ws.close(1000, 'done');
 console.log('closed', outcome);
+// #endregion client

@@ -2,6 +2,7 @@
 // handler)` declares a WebSocket route next to ordinary ones (its middlewares
 // run for the upgrade and may refuse it), and one manager per app tracks every
 // connection. Run: npm run build && node examples/express.mjs
+// #region express
 import express from 'express';
 import { EchoWebSocket } from 'ws4ts';
 import { expressWebSockets } from 'ws4ts/express';
@@ -28,3 +29,4 @@ const server = app.listen(port, '127.0.0.1', () => console.log(`echo on ws://127
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => server.close(() => process.exit(0)));
 }
+// #endregion express

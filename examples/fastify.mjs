@@ -2,6 +2,7 @@
 // `{ websocket: true }` take any ws4ts handler (their onRequest / preHandler
 // hooks run for the upgrade and may refuse it), and the plugin decorates
 // `fastify.websocketManager`. Run: npm run build && node examples/fastify.mjs
+// #region fastify
 import Fastify from 'fastify';
 import { EchoWebSocket } from 'ws4ts';
 import { ws4tsFastify } from 'ws4ts/fastify';
@@ -26,3 +27,4 @@ console.log(`echo on ws://127.0.0.1:${port}/`);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => fastify.close().then(() => process.exit(0)));
 }
+// #endregion fastify

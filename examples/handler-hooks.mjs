@@ -1,4 +1,5 @@
 // Handler shape 1 (ws4py style): subclass WebSocket and override its hooks.
+// #region hooks
 import { createServer } from 'node:http';
 import { attach, WebSocket } from 'ws4ts';
 
@@ -17,3 +18,4 @@ class Echo extends WebSocket {
 const server = createServer();
 attach(server, { '/': Echo });
 server.listen(Number(process.env.PORT ?? 9000), '127.0.0.1', () => console.log('listening'));
+// #endregion hooks

@@ -1,5 +1,6 @@
 // Handler shape 2: one coroutine per connection, a `for await` loop over its messages.
 // When the function returns, the connection is closed (1000), as in Python websockets.
+// #region loop
 import { createServer } from 'node:http';
 import { attach } from 'ws4ts';
 
@@ -12,3 +13,4 @@ async function echo(ws) {
 const server = createServer();
 attach(server, { '/': echo });
 server.listen(Number(process.env.PORT ?? 9000), '127.0.0.1', () => console.log('listening'));
+// #endregion loop

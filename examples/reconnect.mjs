@@ -1,5 +1,6 @@
 // reconnect(): a fresh connection each time the previous one ends.
 // Self-contained: the server drops the first connection; the loop reconnects.
+// #region reconnect
 import { reconnect, serve } from 'ws4ts';
 
 let connections = 0;
@@ -27,3 +28,4 @@ for await (const ws of reconnect(`ws://127.0.0.1:${port}/`, { initialDelay: 100,
   await ws.finished; // wait for the drop, then the loop reconnects
 }
 await server.close();
+// #endregion reconnect

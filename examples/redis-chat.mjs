@@ -6,6 +6,7 @@
 //   PORT=9002 REDIS_URL=redis://127.0.0.1:6379 node examples/redis-chat.mjs
 // If Redis restarts, each process keeps serving its own clients, reconnects,
 // resubscribes and logs the gap during which messages may have been missed.
+// #region redis-chat
 import { serve, WebSocketManager } from 'ws4ts';
 import { RedisBus } from 'ws4ts/redis';
 
@@ -42,3 +43,4 @@ manager.onShutdown(() => bus.close());
 manager.handleSignals();
 await server.listening;
 console.log(`listening on ws://127.0.0.1:${port}/ (${bus.connected ? 'redis connected' : 'redis not reachable yet'})`);
+// #endregion redis-chat

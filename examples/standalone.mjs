@@ -1,6 +1,7 @@
 // ws4py's asyncio server: a standalone server on node:net that reads the
 // HTTP upgrade request itself (no node:http), with limits on header size and
 // handshake time. Run: npm run build && node examples/standalone.mjs
+// #region standalone
 import { serve, EchoWebSocket } from 'ws4ts';
 
 const port = Number(process.env.PORT ?? 9000);
@@ -19,3 +20,4 @@ server.manager.handleSignals();
 
 await server.listening;
 console.log(`echo on ws://127.0.0.1:${port}/`);
+// #endregion standalone

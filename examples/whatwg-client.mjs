@@ -1,5 +1,6 @@
 // The browser's WebSocket API in Node: `new WebSocket(url)`, events, binaryType.
 // Self-contained: starts an echo server on a free port, talks to it, exits.
+// #region whatwg
 import { WebSocket, serve, EchoWebSocket } from 'ws4ts';
 
 const server = serve({ port: 0, host: '127.0.0.1', handler: EchoWebSocket });
@@ -21,3 +22,4 @@ ws.onclose = async (event) => {
   console.log('close', event.code, event.reason, event.wasClean);
   await server.close();
 };
+// #endregion whatwg

@@ -7,7 +7,9 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { delay } from './helpers/loopback.js';
@@ -29,6 +31,8 @@ interface Example {
   readonly optional?: boolean;
   /** Needs Redis: a redis-server of its own is started and REDIS_URL set. */
   readonly redis?: boolean;
+  /** Messages reach clients as `<id> <text>` (a resumable room): the id is checked and stripped. */
+  readonly ids?: boolean;
 }
 
 const EXAMPLES: readonly Example[] = [
@@ -38,6 +42,7 @@ const EXAMPLES: readonly Example[] = [
   { file: 'cluster.mjs', check: 'echo', graceful: true, cluster: true, env: { WORKERS: '2' } },
   { file: 'cluster.mjs', check: 'chat', graceful: true, cluster: true, redis: true, env: { WORKERS: '2' } },
   { file: 'redis-chat.mjs', check: 'chat', graceful: true, redis: true },
+  { file: 'redis-streams.mjs', check: 'chat', graceful: true, redis: true, ids: true },
   { file: 'express.mjs', check: 'echo', optional: true },
   { file: 'fastify.mjs', check: 'echo', optional: true },
   { file: 'handler-hooks.mjs', check: 'echo' },
@@ -141,13 +146,21 @@ for (const example of EXAMPLES) {
       t.deepEqual(await a.messages.next(5000), Buffer.from([0, 1, 2, 255]));
     } else {
       const b = await wsPeer(t, url);
-      await delay(50); // both joined on the server
+      await delay(example.ids ? 300 : 50); // both joined on the server (a stream subscription reads from Redis first)
+      // A resumable room prefixes each message with its stream id (`<ms>-<seq> `).
+      const text = async (peer: typeof a): Promise<unknown> => {
+        const message = await peer.messages.next(5000);
+        if (!example.ids) return message;
+        const match = /^(\d+-\d+) (.*)$/s.exec(String(message));
+        t.truthy(match, `a stream id prefixes ${String(message)}`);
+        return match?.[2];
+      };
       a.ws.send('hello room');
-      t.is(await a.messages.next(5000), 'hello room');
-      t.is(await b.messages.next(5000), 'hello room');
+      t.is(await text(a), 'hello room');
+      t.is(await text(b), 'hello room');
       b.ws.send('hi back');
-      t.is(await a.messages.next(5000), 'hi back');
-      t.is(await b.messages.next(5000), 'hi back');
+      t.is(await text(a), 'hi back');
+      t.is(await text(b), 'hi back');
     }
     if (example.cluster) {
       // More connections, spread over the workers by the primary.
@@ -203,3 +216,37 @@ test('examples/client.mjs talks to examples/standalone.mjs', async (t) => {
   t.regex(output, /received text hello/);
   t.regex(output, /closed .*1000/);
 });
+
+/** Self-contained examples: each starts what it needs, prints, and exits 0. */
+const SCRIPTS: readonly { file: string; expect: RegExp; tls?: boolean }[] = [
+  { file: 'deflate.mjs', expect: /negotiated: permessage-deflate.*\| none[\s\S]*intact[\s\S]*intact/ },
+  { file: 'sans-io.mjs', expect: /send 810548454c4c4f/ },
+  { file: 'diagnostics.mjs', expect: /server handshake accepted \(101\)[\s\S]*connection closed with 1000/ },
+  { file: 'http2.mjs', expect: /serve: over h2[\s\S]*attach: over attach/, tls: true },
+];
+
+for (const script of SCRIPTS) {
+  test(`examples/${script.file} runs to completion`, async (t) => {
+    t.timeout(40_000);
+    let cwd = root;
+    const env: Record<string, string> = {};
+    if (script.tls) {
+      // key.pem and cert.pem in the working directory, as the example asks.
+      const { TEST_KEY, TEST_CERT } = await import('./helpers/tls-fixture.js');
+      cwd = mkdtempSync(join(tmpdir(), 'ws4ts-example-'));
+      t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+      writeFileSync(join(cwd, 'key.pem'), TEST_KEY);
+      writeFileSync(join(cwd, 'cert.pem'), TEST_CERT);
+      env['PORT'] = String(await freePort());
+      env['ATTACH_PORT'] = String(await freePort());
+    }
+    const child = spawn(process.execPath, [join(root, 'examples', script.file)], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => void child.kill('SIGKILL'));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exit = await Promise.race([exited(child), delay(30_000).then(() => undefined)]);
+    t.deepEqual(exit, { code: 0, signal: null }, output);
+    t.regex(output, script.expect);
+  });
+}
