@@ -15,9 +15,11 @@
  * @module
  */
 import { WebSocketError } from './errors.js';
-import { acceptKey, isValidKey } from './handshake.js';
+import { acceptKey, isValidKey, single } from './handshake.js';
+import { readOffers } from './handshake-server.js';
+import { checkAnswers } from './handshake-client.js';
 import type { Extension, ExtensionFactory, ExtensionOffer } from './extension.js';
-import { type HttpHeaders, isToken, parseExtensions, parseTokenList } from './headers.js';
+import { type HttpHeaders, isToken } from './headers.js';
 
 /** What an extended CONNECT asked for, or why it is refused. */
 export type ConnectCheck =
@@ -45,18 +47,6 @@ function refuse(status: number, message: string, headers?: Record<string, string
   };
 }
 
-/** A header that must appear once: `undefined` absent, `null` repeated, else the trimmed value. */
-function single(headers: HttpHeaders, name: string): string | undefined | null {
-  let value = headers[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') {
-    if (value.length === 0) return undefined;
-    if (value.length > 1) return null;
-    value = value[0]!;
-  }
-  if (value.includes(',')) return null;
-  return value.trim();
-}
 
 /** True when the HTTP/2 request headers are an RFC 8441 WebSocket request (`CONNECT` + `:protocol websocket`). */
 export function isExtendedConnect(headers: HttpHeaders): boolean {
@@ -96,31 +86,10 @@ export function validateConnectRequest(headers: HttpHeaders): ConnectCheck {
     return refuse(426, 'Unsupported Sec-WebSocket-Version header', { 'sec-websocket-version': '13' });
   }
 
-  let protocols: string[] = [];
-  const protocolHeader = headers['sec-websocket-protocol'];
-  if (protocolHeader !== undefined) {
-    try {
-      protocols = parseTokenList(protocolHeader, 'Sec-WebSocket-Protocol');
-    } catch {
-      return refuse(400, 'Invalid Sec-WebSocket-Protocol header');
-    }
-    if (protocols.length === 0) return refuse(400, 'Invalid Sec-WebSocket-Protocol header');
-  }
-
-  let extensions: ExtensionOffer[] = [];
-  const extensionHeader = headers['sec-websocket-extensions'];
-  if (extensionHeader !== undefined) {
-    try {
-      extensions = parseExtensions(extensionHeader);
-    } catch {
-      return refuse(400, 'Invalid Sec-WebSocket-Extensions header');
-    }
-  }
-
-  const origin = single(headers, 'origin');
-  if (origin === null) return refuse(400, 'Repeated Origin header');
+  const offers = readOffers(headers);
+  if (!offers.ok) return offers;
   const key = single(headers, 'sec-websocket-key');
-  return { ok: true, protocols, extensions, origin, key: typeof key === 'string' && isValidKey(key) ? key : undefined };
+  return { ok: true, protocols: offers.protocols, extensions: offers.extensions, origin: offers.origin, key: typeof key === 'string' && isValidKey(key) ? key : undefined };
 }
 
 /** HTTP/2 header names a caller may not set: the handshake or HTTP/2 itself owns them. */
@@ -239,45 +208,7 @@ export function validateConnectResponse(
   const { headers } = response;
   if (response.status < 200 || response.status > 299) throw failed(`Unexpected server response: ${response.status}`);
 
-  let protocol: string | undefined;
-  const protocolHeader = headers['sec-websocket-protocol'];
-  if (protocolHeader !== undefined) {
-    let protocols: string[];
-    try {
-      protocols = parseTokenList(protocolHeader, 'Sec-WebSocket-Protocol');
-    } catch (error) {
-      throw failed('Invalid Sec-WebSocket-Protocol header', error);
-    }
-    if (protocols.length !== 1) throw failed('Invalid Sec-WebSocket-Protocol header');
-    protocol = protocols[0]!;
-    if (!expected.protocols.includes(protocol)) throw failed(`Server sent a subprotocol that was not offered: ${protocol}`);
-  }
-
-  const extensions: Extension[] = [];
-  const extensionHeader = headers['sec-websocket-extensions'];
-  if (extensionHeader === undefined) return { protocol, extensions };
-  let answers: ExtensionOffer[];
-  try {
-    answers = parseExtensions(extensionHeader);
-  } catch (error) {
-    throw failed('Invalid Sec-WebSocket-Extensions header', error);
-  }
-  try {
-    let usedRsv = 0;
-    const seen = new Set<string>();
-    for (const answer of answers) {
-      const factory = expected.extensions.find((f) => f.name === answer.name);
-      if (factory === undefined) throw failed(`Server sent an extension that was not offered: ${answer.name}`);
-      if (seen.has(answer.name)) throw failed(`Server sent the ${answer.name} extension twice`);
-      seen.add(answer.name);
-      const extension = factory.complete(answer);
-      extensions.push(extension);
-      if ((extension.rsvMask & usedRsv) !== 0) throw failed(`Extensions claim the same RSV bit: ${answer.name}`);
-      usedRsv |= extension.rsvMask;
-    }
-  } catch (error) {
-    for (const extension of extensions) extension.dispose();
-    throw error;
-  }
-  return { protocol, extensions };
+  const answers = checkAnswers(headers, expected);
+  if (!answers.ok) throw answers.error;
+  return { protocol: answers.protocol, extensions: answers.extensions };
 }

@@ -141,6 +141,18 @@ export function validateResponse(
   if (accept === undefined) return refused('Missing Sec-WebSocket-Accept header');
   if (accept !== acceptKey(expected.key)) return refused('Invalid Sec-WebSocket-Accept header');
 
+  return checkAnswers(headers, expected);
+}
+
+/**
+ * @internal
+ * The server's answers to our offers, shared by HTTP/1.1 and RFC 8441: at
+ * most one subprotocol, among those offered (RFC 6455 §4.1 client step 6),
+ * only offered extensions, each once, no RSV bit claimed twice (step 5),
+ * built by their factories. On a refusal the extensions built so far are
+ * disposed (they may hold zlib state nobody else would release).
+ */
+export function checkAnswers(headers: HttpHeaders, expected: { protocols: readonly string[]; extensions: readonly ExtensionFactory[] }): ResponseCheck {
   let protocol: string | undefined;
   const protocolHeader = headers['sec-websocket-protocol'];
   if (protocolHeader !== undefined) {
@@ -180,7 +192,6 @@ export function validateResponse(
         usedRsv |= extension.rsvMask;
       }
     } catch (error) {
-      // Built extensions may hold resources (zlib); nobody else will dispose them.
       for (const extension of extensions) extension.dispose();
       // A factory refusing the answer throws a WebSocketError; anything else is wrapped.
       return { ok: false, error: error instanceof WebSocketError ? error : responseError(String(error), error) };

@@ -41,7 +41,7 @@ export type RequestCheck =
   | { readonly ok: false; readonly error: WebSocketError };
 
 /** A refused request: the remote handshake error to answer with. */
-function refusal(status: number, message: string, headers?: Record<string, string>): RequestCheck {
+function refusal(status: number, message: string, headers?: Record<string, string>): { readonly ok: false; readonly error: WebSocketError } {
   const error = new WebSocketError('WS_ERR_HANDSHAKE', message, {
     side: 'remote',
     status,
@@ -108,6 +108,20 @@ export function validateRequest(request: UpgradeRequest): RequestCheck {
     return refusal(426, 'Missing or unsupported Sec-WebSocket-Version header', { 'Sec-WebSocket-Version': '13' });
   }
 
+  const offers = readOffers(headers);
+  return offers.ok ? { ok: true, key, protocols: offers.protocols, extensions: offers.extensions, origin: offers.origin } : offers;
+}
+
+/**
+ * @internal
+ * The offers of an opening handshake, shared by HTTP/1.1 upgrades and
+ * RFC 8441 extended CONNECT (which carries the same headers): subprotocols
+ * (RFC 6455 §4.2.1 item 8), extensions (item 9) and the Origin (§10.2), or
+ * the 400 refusal for a malformed or ambiguous header.
+ */
+export function readOffers(
+  headers: HttpHeaders,
+): { readonly ok: true; readonly protocols: string[]; readonly extensions: ExtensionOffer[]; readonly origin: string | undefined } | { readonly ok: false; readonly error: WebSocketError } {
   let protocols: string[] = [];
   const protocolHeader = headers['sec-websocket-protocol'];
   if (protocolHeader !== undefined) {
@@ -133,8 +147,7 @@ export function validateRequest(request: UpgradeRequest): RequestCheck {
   // An ambiguous Origin would let an origin check look at the wrong value.
   const origin = single(headers, 'origin');
   if (origin === null) return refusal(400, 'Repeated Origin header');
-
-  return { ok: true, key, protocols, extensions, origin };
+  return { ok: true, protocols, extensions, origin };
 }
 
 /**
