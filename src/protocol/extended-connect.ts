@@ -15,7 +15,7 @@
  * @module
  */
 import { WebSocketError } from './errors.js';
-import { acceptKey, isValidKey, single } from './handshake.js';
+import { acceptKey, checkProtocols, isValidKey, single } from './handshake.js';
 import { readOffers } from './handshake-server.js';
 import { checkAnswers } from './handshake-client.js';
 import type { Extension, ExtensionFactory, ExtensionOffer } from './extension.js';
@@ -155,12 +155,7 @@ export function connectRequestHeaders(options: {
     'sec-websocket-version': '13',
   };
   if (protocols !== undefined && protocols.length > 0) {
-    const seen = new Set<string>();
-    for (const protocol of protocols) {
-      if (!isToken(protocol)) throw invalidArgument(`Invalid subprotocol ${JSON.stringify(protocol)}`);
-      if (seen.has(protocol)) throw invalidArgument(`Duplicate subprotocol ${JSON.stringify(protocol)}`);
-      seen.add(protocol);
-    }
+    checkProtocols(protocols);
     out['sec-websocket-protocol'] = protocols.join(', ');
   }
   if (options.extensions !== undefined) out['sec-websocket-extensions'] = options.extensions;

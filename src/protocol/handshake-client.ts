@@ -11,7 +11,7 @@
 import { WebSocketError } from './errors.js';
 import type { Extension, ExtensionFactory, ExtensionOffer } from './extension.js';
 import { type HttpHeaders, isToken, parseExtensions, parseTokenList } from './headers.js';
-import { acceptKey, checkValue, extraHeaders, invalidArgument, isValidKey, single, upgradeProblem } from './handshake.js';
+import { acceptKey, checkProtocols, checkValue, extraHeaders, invalidArgument, isValidKey, single, upgradeProblem } from './handshake.js';
 
 /** Result of {@link validateResponse}: what the server agreed to, or why its answer is refused. */
 export type ResponseCheck =
@@ -77,12 +77,7 @@ export function buildRequest(options: {
     `GET ${path} HTTP/1.1\r\nHost: ${checkValue('Host', options.host)}\r\n` +
     `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (protocols !== undefined && protocols.length > 0) {
-    const seen = new Set<string>();
-    for (const protocol of protocols) {
-      if (!isToken(protocol)) throw invalidArgument(`Invalid subprotocol ${JSON.stringify(protocol)}`);
-      if (seen.has(protocol)) throw invalidArgument(`Duplicate subprotocol ${JSON.stringify(protocol)}`);
-      seen.add(protocol);
-    }
+    checkProtocols(protocols);
     head += `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n`;
   }
   if (options.extensions !== undefined) {

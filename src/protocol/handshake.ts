@@ -99,6 +99,20 @@ export function invalidArgument(message: string): WebSocketError {
 }
 
 /**
+ * @internal
+ * Subprotocols a client offers: each a token (RFC 6455 §4.1 item 10), none
+ * twice. Throws the `invalidArgument` TypeError otherwise.
+ */
+export function checkProtocols(protocols: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const protocol of protocols) {
+    if (!isToken(protocol)) throw invalidArgument(`Invalid subprotocol ${JSON.stringify(protocol)}`);
+    if (seen.has(protocol)) throw invalidArgument(`Duplicate subprotocol ${JSON.stringify(protocol)}`);
+    seen.add(protocol);
+  }
+}
+
+/**
  * @internal A header that must appear once: `undefined` when absent, `null` when
  * repeated (an array of several values, or a value joined with ", " — no
  * single-valued handshake header may contain a comma), else the value without
