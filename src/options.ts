@@ -89,8 +89,7 @@ function checkExtensions(c: OptionsChecker): void {
 }
 
 /** Options of `connect(url, options)`. */
-export function checkConnectOptions(options: unknown): void {
-  const where = 'connect()';
+export function checkConnectOptions(options: unknown, where = 'connect()'): void {
   const c = new OptionsChecker(where, options);
   checkWebSocketOptions(c);
   c.protocols();

@@ -16,6 +16,7 @@ import type { CloseOutcome } from '../protocol/connection.js';
 import type { Message } from '../protocol/message.js';
 import type { Transport } from '../transport/transport.js';
 import type { ConnectOptions } from '../client.js';
+import { checkConnectOptions } from '../options.js';
 import { connect } from '../client.js';
 import type { WebSocket, WebSocketInit } from '../websocket.js';
 import { CloseEvent, ErrorEvent } from './events.js';
@@ -92,6 +93,9 @@ export interface WebHost {
  * result or fails the object.
  */
 export function startClient(ws: WebSocket, state: WebState, protocols: readonly string[], options: WebSocketClientOptions, host: WebHost): void {
+  // A wrong option is the caller's mistake: a TypeError/RangeError from the
+  // constructor, as connect() throws it, not an error event 1006 later.
+  checkConnectOptions(options, 'new WebSocket()');
   // connect() builds its WebSocket with `new WebSocketClass(init)`: this
   // "class" adopts the connection into the object the user already holds.
   const Adopter = function (init: WebSocketInit): WebSocket {

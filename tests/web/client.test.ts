@@ -57,6 +57,14 @@ test('invalid, empty, non-ASCII and repeated protocols are SyntaxErrors; a stray
   t.notThrows(() => client(t, 'ws://127.0.0.1:1/', []));
 });
 
+test('a wrong option is a TypeError or RangeError from the constructor, not an error event later', (t) => {
+  const build = (options: unknown) => new (WebSocket as unknown as new (...args: unknown[]) => WebSocket)('ws://127.0.0.1:1/', [], options);
+  t.throws(() => build({ maxPayload: -5 }), { instanceOf: RangeError, message: /new WebSocket\(\): options\.maxPayload/ });
+  t.throws(() => build({ timeout: 'soon' }), { instanceOf: TypeError, message: /options\.timeout/ });
+  t.throws(() => build({ deflate: 7 }), { instanceOf: TypeError, message: /options\.deflate/ });
+  t.throws(() => build({ signal: {} }), { instanceOf: TypeError, message: /options\.signal/ });
+});
+
 test('the interface: EventTarget, constants, attributes and their defaults', (t) => {
   const ws = client(t, 'ws://127.0.0.1:1/');
   t.true(ws instanceof EventTarget);
