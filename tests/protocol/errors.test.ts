@@ -1,5 +1,8 @@
 import test from 'ava';
 import { STATUS_TEXT, WebSocketError, localError, protocolError } from '../../src/protocol/errors.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 test('a WebSocketError defaults to a remote protocol error with close code 1002 and no HTTP status', (t) => {
   const error = new WebSocketError('WS_ERR_INVALID_OPCODE', 'opcode 3 is reserved');
@@ -56,4 +59,16 @@ test('the deprecated httpStatus/httpHeaders options and getters are aliases of s
   t.deepEqual(error.headers, { Allow: 'GET' });
   t.is(error.httpStatus, error.status);
   t.is(error.httpHeaders, error.headers);
+});
+
+test('every code of WebSocketErrorCode is raised somewhere in src/ (no dead codes)', (t) => {
+  const src = fileURLToPath(new URL('../../src/', import.meta.url));
+  const union = readFileSync(join(src, 'protocol/errors.ts'), 'utf8');
+  const codes = [...new Set([...union.matchAll(/\| '(WS_ERR_[A-Z0-9_]+)'/g)].map((m) => m[1]!))];
+  t.true(codes.length >= 20, `found ${codes.length} codes`);
+  const sources = readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && file !== join('protocol', 'errors.ts'))
+    .map((file) => readFileSync(join(src, file), 'utf8'))
+    .join('\n');
+  t.deepEqual(codes.filter((code) => !sources.includes(`'${code}'`)), []);
 });
