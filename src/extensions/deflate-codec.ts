@@ -41,12 +41,14 @@
  */
 import { constants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { WebSocketError } from '../protocol/errors.js';
+import { RSV1 } from '../protocol/frame.js';
 import type { EncodedMessage, Extension, ExtensionParam } from '../protocol/extension.js';
 import type { IdleReleasable, PoolTask, ZlibPool } from './zlib-pool.js';
 import { History, Lane, StreamRunner, tooBig } from './zlib-stream.js';
 
-/** RSV1: the "compressed" flag of permessage-deflate (RFC 7692 §6). */
-export const RSV1 = 0x40;
+// RSV1 is the "compressed" flag of permessage-deflate (RFC 7692 §6); the
+// frame layer owns the constant, re-exported here for extension authors.
+export { RSV1 };
 
 /** The empty stored block a sync flush ends with; stripped when sending, appended when receiving (§7.2.1, §7.2.2). */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
