@@ -16,6 +16,7 @@ import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
 import { attachStreams, isHttp2Server, type Http2Acceptor } from './http2.js';
+import { refuse } from './refuse.js';
 
 /** What {@link attach} returns. */
 export interface Attachment {
@@ -58,10 +59,7 @@ export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Ht
   const acceptors = new Acceptors(defaults);
   const streams = isHttp2Server(server) ? attachStreams(server, routes, acceptors) : undefined;
   const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
-    const answer = (status: number, reason: string): void => {
-      socket.on('error', () => {});
-      socket.end(new WebSocketError('WS_ERR_HANDSHAKE', reason, { httpStatus: status }).httpResponse());
-    };
+    const answer = (status: number, reason: string): void => refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', reason, { status }));
     // A throwing routes function, route options that fail their check, or a
     // throwing onConnection fail this request (500, reported), never the
     // process: this runs inside node:http's 'upgrade' event.

@@ -24,6 +24,7 @@ import { WebSocketError } from '../protocol/errors.js';
 import type { WebSocket } from '../websocket.js';
 import type { WebSocketManager } from './manager.js';
 import { reportCallbackError } from './upgrade.js';
+import { refuse } from './refuse.js';
 
 const kUpgrade = Symbol('ws4ts.upgrade');
 
@@ -103,8 +104,8 @@ export function routeUpgrade(
     if (response.headersSent || !settle(pending)) return;
     // The socket is taken back first, so a late answer from the framework goes nowhere.
     if (socket.destroyed) return;
-    socket.write(new WebSocketError('WS_ERR_HANDSHAKE', 'Handshake timeout', { status: 408 }).httpResponse());
-    endSocket(socket);
+    socket.resume(); // see the client's FIN
+    refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Handshake timeout', { status: 408 }));
   }, timeout);
   // Unref'd: a pending upgrade must not keep the process alive; when the
   // socket closes first, the timer finds it destroyed and does nothing.

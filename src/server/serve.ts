@@ -20,6 +20,7 @@ import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 import type { Handler } from '../handler.js';
 import { DEFAULTS, checkServeOptions } from '../options.js';
 import { Http2Acceptor, http2Front, isHttp2Preface } from './http2.js';
+import { refuse } from './refuse.js';
 
 /** Options of {@link serve}, each with its default. */
 export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
@@ -110,10 +111,6 @@ function destroyThis(this: Duplex): void {
   this.destroy();
 }
 
-function answer(socket: Duplex, error: WebSocketError): void {
-  socket.end(error.httpResponse());
-  setTimeout(() => socket.destroy(), 1000).unref();
-}
 
 /**
  * Start a standalone WebSocket server.
@@ -152,7 +149,7 @@ export function serve(options: ServeOptions): WebSocketServer {
     if (socket.destroyed) return;
     // Half an answer may be out already: then only closing is safe.
     if (socket.bytesWritten > 0 || socket.writableLength > 0 || socket.writableEnded) socket.destroy();
-    else answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
+    else refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
   };
 
   const route = (request: UpgradeRequestLike): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
@@ -196,7 +193,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       } catch (error) {
         done();
         keep(socket);
-        answer(socket, error instanceof WebSocketError ? error : new WebSocketError('WS_ERR_HANDSHAKE', 'Bad request', { status: 400 }));
+        refuse(socket, error instanceof WebSocketError ? error : new WebSocketError('WS_ERR_HANDSHAKE', 'Bad request', { status: 400 }));
         return;
       }
       if (request === undefined) return;
@@ -205,7 +202,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       if (!isUpgradeRequest(request)) {
         keep(socket);
         if (onRequest === undefined) {
-          answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { status: 426, headers: { Upgrade: 'websocket' } }));
+          refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'This server only speaks WebSocket', { status: 426, headers: { Upgrade: 'websocket' } }));
           return;
         }
         try {
@@ -225,7 +222,7 @@ export function serve(options: ServeOptions): WebSocketServer {
       }
       if (chosen === undefined) {
         keep(socket);
-        answer(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { status: 404 }));
+        refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'No WebSocket endpoint at this path', { status: 404 }));
         return;
       }
       // The acceptor resumes reading through the WebSocket's transport.

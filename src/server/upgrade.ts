@@ -29,6 +29,7 @@ import type { WebSocketManager } from './manager.js';
 import { defaultExtensions, type DeflateOptions } from '../extensions/index.js';
 import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
 import { DEFAULTS, checkUpgradeOptions } from '../options.js';
+import { refuse } from './refuse.js';
 
 /** What `verify` may answer to reject a request. */
 export interface Rejection {
@@ -93,10 +94,7 @@ export type UpgradeListener = (request: UpgradeRequestLike, socket: Duplex, head
 
 function reject(socket: Duplex, error: WebSocketError): void {
   settleServerHandshake(socket, { status: error.status ?? 400, error });
-  if (socket.destroyed) return;
-  socket.end(error.httpResponse());
-  // Do not wait for the client to read its answer forever.
-  setTimeout(() => socket.destroy(), 1000).unref();
+  refuse(socket, error);
 }
 
 function handshakeError(status: number, reason: string, headers?: Record<string, string>): WebSocketError {
