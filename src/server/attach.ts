@@ -17,6 +17,7 @@ import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
 import { attachStreams, isHttp2Server, type Http2Acceptor } from './http2.js';
 import { refuse } from './refuse.js';
+import { closeWithServer } from './framework.js';
 
 /** What {@link attach} returns. */
 export interface Attachment {
@@ -82,19 +83,9 @@ export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Ht
     }
   };
   server.on('upgrade', onUpgrade);
-  // When the HTTP server closes, its WebSockets go too (1001). net.Server
-  // counts upgraded sockets as connections, so `close()` would otherwise wait
-  // for every WebSocket to end by itself; there is no "closing" event, so the
-  // method is wrapped (and restored by `detach`).
-  type Close = (this: unknown, callback?: (error?: Error) => void) => unknown;
-  const target = server as unknown as { close: Close };
-  const originalClose = target.close;
-  const wrappedClose: Close = function (this: unknown, callback) {
-    // Over HTTP/2, the sessions go once their WebSocket streams are closed.
-    void manager.closeAll(1001, 'server closing').then(() => streams?.acceptor.closeSessions());
-    return originalClose.call(this, callback);
-  };
-  target.close = wrappedClose;
+  // When the HTTP server closes, its WebSockets go too (1001), then, over
+  // HTTP/2, the sessions once their WebSocket streams are closed (restored by `detach`).
+  const restoreClose = closeWithServer(server, manager, { then: () => streams?.acceptor.closeSessions() });
   const stopHook = streams === undefined ? undefined : manager.onShutdown(() => streams.acceptor.closeSessions());
   return {
     manager,
@@ -103,7 +94,7 @@ export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Ht
       server.off('upgrade', onUpgrade);
       streams?.detach();
       stopHook?.();
-      if (target.close === wrappedClose) target.close = originalClose;
+      restoreClose();
     },
     shutdown: (closeOptions) => manager.shutdown(closeOptions),
   };

@@ -161,7 +161,7 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
     const existing = attached.get(server);
     if (existing !== undefined) return existing;
     server.on('upgrade', handleUpgrade);
-    const restoreClose = closeWithServer(server, manager, shutdownTimeout);
+    const restoreClose = closeWithServer(server, manager, { timeout: shutdownTimeout });
     const detach = (): void => {
       server.off('upgrade', handleUpgrade);
       restoreClose();

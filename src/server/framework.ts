@@ -160,11 +160,19 @@ type Close = (this: unknown, callback?: (error?: Error) => void) => unknown;
  * `timeout` ms (default: the manager's 5,000) are terminated. Returns a
  * function that restores it.
  */
-export function closeWithServer(server: HttpServer | HttpsServer, manager: WebSocketManager, timeout?: number): () => void {
+export function closeWithServer(
+  server: HttpServer | HttpsServer | { close: unknown },
+  manager: WebSocketManager,
+  { timeout, then }: { timeout?: number | undefined; then?: () => void } = {},
+): () => void {
   const target = server as unknown as { close: Close };
   const originalClose = target.close;
   const wrappedClose: Close = function (this: unknown, callback) {
-    void manager.closeAll(1001, 'server closing', timeout === undefined ? {} : { timeout }).catch(() => {});
+    // `then` runs once the connections are closed (attach: the HTTP/2 sessions go after their streams).
+    void manager
+      .closeAll(1001, 'server closing', timeout === undefined ? {} : { timeout })
+      .then(then)
+      .catch(() => {});
     return originalClose.call(this, callback);
   };
   target.close = wrappedClose;
