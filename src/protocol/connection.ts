@@ -64,6 +64,26 @@ export interface ConnectionOptions extends Partial<ProtocolLimits> {
 
 const EMPTY = new Uint8Array(0);
 
+const kMessage = Symbol('ws4ts.message');
+const kControl = Symbol('ws4ts.control');
+
+/**
+ * The assembler's view of a Connection: a small object, so a subclass's
+ * method names cannot shadow the engine's (the symbols are not exported).
+ */
+class EngineSink implements MessageSink {
+  readonly connection: Connection;
+  constructor(connection: Connection) {
+    this.connection = connection;
+  }
+  onMessage(opcode: number, data: Uint8Array, rsv: number): void {
+    this.connection[kMessage](opcode, data, rsv);
+  }
+  onControl(opcode: number, payload: Uint8Array): void {
+    this.connection[kControl](opcode, payload);
+  }
+}
+
 /**
  * The sans-I/O connection. See the module description for the protocol.
  *
@@ -80,7 +100,7 @@ const EMPTY = new Uint8Array(0);
  * });
  * ```
  */
-export class Connection implements MessageSink {
+export class Connection {
   /** This side's role. */
   readonly role: Role;
   /** The negotiated extensions. */
@@ -117,7 +137,7 @@ export class Connection implements MessageSink {
         : { maxPayload, maxFragments };
     let rsvAllowed = 0;
     for (const extension of this.extensions) rsvAllowed |= extension.rsvMask;
-    this.#assembler = new MessageAssembler(this.#limits, this);
+    this.#assembler = new MessageAssembler(this.#limits, new EngineSink(this));
     this.#parser = new FrameParser(
       { role: this.role, maxPayload: this.#limits.maxPayload, rsvAllowed },
       this.#assembler,
@@ -193,8 +213,8 @@ export class Connection implements MessageSink {
     return this.#events.size;
   }
 
-  /** @internal MessageSink: a complete data message from the assembler. */
-  onMessage(opcode: number, data: Uint8Array, rsv: number): void {
+  /** @internal A complete data message from the assembler (through {@link EngineSink}). */
+  [kMessage](opcode: number, data: Uint8Array, rsv: number): void {
     if (rsv === 0 || this.extensions.length === 0) {
       this.#events.push(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
       return;
@@ -235,8 +255,8 @@ export class Connection implements MessageSink {
     this.#onAsyncReady?.();
   }
 
-  /** @internal MessageSink: a complete control frame from the assembler. */
-  onControl(opcode: number, payload: Uint8Array): void {
+  /** @internal A complete control frame from the assembler (through {@link EngineSink}). */
+  [kControl](opcode: number, payload: Uint8Array): void {
     if (opcode === 9) {
       this.#events.push({ type: 'ping', data: payload });
       // §5.5.2: answer with a pong carrying the same payload, unless closing (§5.5.1).
