@@ -21,3 +21,4 @@ export type { EventListenerLike, ListenerOptions } from './web/event-target.js';
 export type { BinaryType, WebSocketClientOptions } from './web/client.js';
 export { reconnect, backoffDelays, classifyError, type ReconnectOptions, type ReconnectClock, type RetryDecision } from './reconnect.js';
 export { ReconnectingWebSocket, type ReconnectingOptions, type SendQueueOptions } from './web/reconnecting.js';
+export { WebSocketStream, WebSocketError as WebSocketStreamError, type WebSocketOpenInfo, type WebSocketCloseInfo, type WebSocketStreamOptions } from './web/stream.js';
