@@ -21,3 +21,8 @@ test('examples/reconnect.mjs reconnects after the server drops the first connect
   const { stdout } = await run(process.execPath, ['examples/reconnect.mjs'], { cwd: root, timeout: 30_000 });
   t.deepEqual(stdout.trim().split('\n'), ['you are connection 1', 'you are connection 2']);
 });
+
+test('examples/websocket-stream.mjs reads, writes and closes through streams on both sides', async (t) => {
+  const { stdout } = await run(process.execPath, ['examples/websocket-stream.mjs'], { cwd: root, timeout: 30_000 });
+  t.deepEqual(stdout.trim().split('\n'), ['read HELLO', 'read Uint8Array(3) [ 1, 2, 3 ]', 'closed 1000 done']);
+});
