@@ -3,7 +3,8 @@
  * Autobahn|Python (Debian's python3-websockets and python3-autobahn, run by
  * /usr/bin/python3), each with and without permessage-deflate. The same
  * sequence everywhere: text, binary, empty text, empty binary, 1 MiB,
- * a burst of 200 messages in order, then a clean close.
+ * a burst of 200 messages in order, then a clean close; once through
+ * `new WebSocket(url)` and once through `WebSocketStream`.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { WebSocket } from '../../src/websocket.js';
+import { WebSocketStream } from '../../src/web/stream.js';
 import type { CloseEvent } from '../../src/web/events.js';
 import { within } from '../helpers/loopback.js';
 
@@ -98,6 +100,40 @@ for (const peer of ['ws', 'websockets', 'autobahn'] as const) {
       // Autobahn answers a close with the code alone (RFC 6455 §5.5.1 lets it); the others echo the reason.
       t.is(event.reason, peer === 'autobahn' ? '' : 'bye');
       t.true(event.wasClean);
+    });
+  }
+}
+
+for (const peer of ['ws', 'websockets', 'autobahn'] as const) {
+  for (const deflate of [false, true]) {
+    test(`WebSocketStream against ${peer} ${deflate ? 'with' : 'without'} permessage-deflate`, async (t) => {
+      t.timeout(60_000);
+      const url = await start(peer, deflate, (fn) => t.teardown(fn));
+      const wss = new WebSocketStream(url, { deflate });
+      t.teardown(() => wss.close());
+      const { readable, writable, extensions } = await within(wss.opened, 20_000, 'opened');
+      if (deflate) t.regex(extensions, /^permessage-deflate/);
+      else t.is(extensions, '');
+      const writer = writable.getWriter();
+      const reader = readable.getReader();
+      const big = new Uint8Array(1 << 20).map((_, i) => (i * 31) & 0xff);
+      const burst = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
+      const sent = ['text é', new Uint8Array([0, 1, 2, 255]), '', new ArrayBuffer(0), big, ...burst];
+      const writing = Promise.all(sent.map((chunk) => writer.write(chunk)));
+      const received: (string | Uint8Array)[] = [];
+      while (received.length < sent.length) received.push((await within(reader.read(), 30_000, `message ${received.length}`)).value!);
+      await writing;
+      t.is(received[0], 'text é');
+      t.deepEqual([...(received[1] as Uint8Array)], [0, 1, 2, 255]);
+      t.is(received[2], '');
+      t.true(received[3] instanceof Uint8Array && received[3].byteLength === 0);
+      t.true(Buffer.from(received[4] as Uint8Array).equals(Buffer.from(big)), '1 MiB intact');
+      t.deepEqual(received.slice(5), burst);
+      wss.close({ closeCode: 1000, reason: 'bye' });
+      const { closeCode, reason } = await within(wss.closed, 20_000, 'closed');
+      t.is(closeCode, 1000);
+      t.is(reason, peer === 'autobahn' ? '' : 'bye');
+      t.true((await reader.read()).done);
     });
   }
 }
