@@ -202,16 +202,30 @@ for (const example of EXAMPLES) {
   });
 }
 
+/**
+ * Run `node args…` to completion (killed at teardown), capturing stdout and
+ * stderr together; `exit` is undefined if it has not exited within `limitMs`.
+ */
+async function runToExit(
+  t: ExecutionContext,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+  limitMs: number,
+): Promise<{ exit: Awaited<ReturnType<typeof exited>> | undefined; output: string }> {
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = await Promise.race([exited(child), delay(limitMs).then(() => undefined)]);
+  return { exit, output };
+}
+
 test('examples/client.mjs talks to examples/standalone.mjs', async (t) => {
   t.timeout(30_000);
   const port = await freePort();
   await run(t, { file: 'standalone.mjs', check: 'echo' }, port);
-  const client = spawn(process.execPath, ['examples/client.mjs', `ws://127.0.0.1:${port}/`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => void client.kill('SIGKILL'));
-  let output = '';
-  client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  client.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = await Promise.race([exited(client), delay(10_000).then(() => undefined)]);
+  const { exit, output } = await runToExit(t, ['examples/client.mjs', `ws://127.0.0.1:${port}/`], { cwd: root }, 10_000);
   t.deepEqual(exit, { code: 0, signal: null }, output);
   t.regex(output, /received text hello/);
   t.regex(output, /closed .*1000/);
@@ -240,12 +254,7 @@ for (const script of SCRIPTS) {
       env['PORT'] = String(await freePort());
       env['ATTACH_PORT'] = String(await freePort());
     }
-    const child = spawn(process.execPath, [join(root, 'examples', script.file)], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => void child.kill('SIGKILL'));
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exit = await Promise.race([exited(child), delay(30_000).then(() => undefined)]);
+    const { exit, output } = await runToExit(t, [join(root, 'examples', script.file)], { cwd, env: { ...process.env, ...env } }, 30_000);
     t.deepEqual(exit, { code: 0, signal: null }, output);
     t.regex(output, script.expect);
   });
