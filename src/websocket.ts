@@ -7,6 +7,6 @@
  */
 export { WebSocket, EchoWebSocket } from './websocket/websocket.js';
 /** @internal The plumbing servers, the handler runner and managers use. */
-export { startWebSocket, kHandlerFailed, kOnceClosed } from './websocket/websocket.js';
+export { startWebSocket, kHandlerFailed, kOnceClosed, kCloseEmpty } from './websocket/websocket.js';
 export { prepareMessage, type PreparedMessage } from './websocket/prepared.js';
 export type { SendData, SendStream, WebSocketOptions, WebSocketInit, RequestInfo, ResponseInfo } from './websocket/options.js';

@@ -26,7 +26,7 @@
 import { ReadableStream, WritableStream, type ReadableStreamDefaultController, type WritableStreamDefaultController } from 'node:stream/web';
 import type { CloseOutcome } from '../protocol/connection.js';
 import type { Message } from '../protocol/message.js';
-import { WebSocket } from '../websocket.js';
+import { WebSocket, kCloseEmpty } from '../websocket.js';
 import type { WebSocketClientOptions } from './client.js';
 import type { ErrorEvent } from './events.js';
 import { parseProtocols, parseWebSocketUrl } from './rules.js';
@@ -152,9 +152,8 @@ function closeInfo(info: unknown): { code: number | null; reason: string } {
 /** Start the closing handshake with `code` (`null`: no code) and `reason`. */
 function closeWith(ws: WebSocket, code: number | null, reason: string): void {
   if (ws.readyState >= WebSocket.CLOSING) return;
-  // No code and no reason: an empty close frame (the peer sees 1005). A
-  // server-side connection has no such form in ws4ts and sends 1000.
-  if (code === null) void ws.close();
+  // No code and no reason: an empty close frame (the peer sees 1005).
+  if (code === null) ws[kCloseEmpty]();
   else void ws.close(code, reason);
 }
 
@@ -262,8 +261,7 @@ export class WebSocketStream {
   /**
    * The streams of a connection ws4ts already holds: a server-side
    * connection, or one from `connect()`. `opened` resolves at once (or
-   * rejects if it is already closing). A close without a code sends 1000
-   * here (the empty close frame is the URL-built client's).
+   * rejects if it is already closing).
    */
   static from(ws: WebSocket): WebSocketStream {
     if (!(ws instanceof WebSocket)) throw new TypeError('WebSocketStream.from() takes a ws4ts WebSocket');

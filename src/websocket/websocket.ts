@@ -46,6 +46,8 @@ export const kStart: unique symbol = Symbol('ws4ts.start');
 export const kHandlerFailed: unique symbol = Symbol('ws4ts.handlerFailed');
 /** @internal Call a listener once when the connection closes (managers, handler runner). */
 export const kOnceClosed: unique symbol = Symbol('ws4ts.onceClosed');
+/** @internal Start the closing handshake with an empty close frame (the peer sees 1005): WebSocketStream's close with no code. */
+export const kCloseEmpty: unique symbol = Symbol('ws4ts.closeEmpty');
 
 const kData = Symbol('ws4ts.data');
 const kEnd = Symbol('ws4ts.end');
@@ -529,6 +531,13 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     else this.#connection.close(code ?? 1000, reason ?? '');
     this[kFlush]();
     return this.finished;
+  }
+
+  /** @internal See {@link kCloseEmpty}. */
+  [kCloseEmpty](): void {
+    if (this.#flags & CLOSED) return;
+    this.#connection.closeWithoutCode();
+    this[kFlush]();
   }
 
   /**

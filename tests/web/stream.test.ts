@@ -353,3 +353,20 @@ test('WebSocketStream.from() takes a server connection as { readable, writable }
   t.deepEqual(echoed, ['one', 'bytes:2']);
   t.throws(() => WebSocketStream.from({} as WebSocket), { instanceOf: TypeError });
 });
+
+test('a server-side stream closed without a code sends an empty close frame (the peer sees 1005)', async (t) => {
+  const server = serve({
+    port: 0,
+    handler: async (ws: WebSocket) => {
+      const wss = WebSocketStream.from(ws);
+      const { writable } = await wss.opened;
+      await writable.getWriter().close();
+    },
+  });
+  t.teardown(() => server.close());
+  await server.listening;
+  const peer = new WS(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  t.teardown(() => peer.terminate());
+  const code = await within(new Promise<number>((resolve) => peer.on('close', (c) => resolve(c))), 10_000, 'close');
+  t.is(code, 1005);
+});
