@@ -50,8 +50,13 @@ export interface VerifyClientInfo {
 /** The callback of the asynchronous `verifyClient` form: `false` refuses with `code` (default 401). */
 export type VerifyClientCallback = (result: boolean, code?: number, message?: string, headers?: Readonly<Record<string, string>>) => void;
 
-/** `ws`'s `verifyClient`: synchronous (returns whether to accept) or asynchronous (answers through `callback`). */
-export type VerifyClient = ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, callback: VerifyClientCallback) => void);
+/**
+ * `ws`'s `verifyClient`, in either form, told apart (as `ws` does) by the
+ * number of parameters it declares: `(info) => boolean` answers at once;
+ * `(info, callback) => void` answers through `callback`. One signature, so
+ * that an inline function's parameters are typed in both forms.
+ */
+export type VerifyClient = (info: VerifyClientInfo, callback: VerifyClientCallback) => boolean | void;
 
 /**
  * `ws`'s `perMessageDeflate` object. ws4ts's own {@link DeflateOptions}
@@ -121,6 +126,9 @@ const WS_MAX_PAYLOAD = 100 * 1024 * 1024;
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
+
+/** The callback a synchronous verifyClient is given (it declares no second parameter, so never calls it). */
+function ignoreVerdict(): void {}
 
 type ConnectionCallback = (ws: WebSocket, request: IncomingMessage) => void;
 
@@ -321,20 +329,20 @@ export class WebSocketServer extends EventEmitter {
       this.#current = req;
       try {
         core(request, offer, {
-        subject: carrier.subject,
-        acceptStatus: carrier.acceptStatus,
-        get gone() {
-          return carrier.gone;
-        },
-        refuse: (error) => carrier.refuse(error),
-        pause: () => carrier.pause(),
-        open: (answer) => {
-          const opened = carrier.open(this.listenerCount('headers') === 0 ? answer : { ...answer, headers: this.#emitHeaders(answer, req) });
-          // The acceptor starts the handler right after this returns.
-          this.#opening = { request: req, callback };
-          return opened;
-        },
-      });
+          subject: carrier.subject,
+          acceptStatus: carrier.acceptStatus,
+          get gone() {
+            return carrier.gone;
+          },
+          refuse: (error) => carrier.refuse(error),
+          pause: () => carrier.pause(),
+          open: (answer) => {
+            const opened = carrier.open(this.listenerCount('headers') === 0 ? answer : { ...answer, headers: this.#emitHeaders(answer, req) });
+            // The acceptor starts the handler right after this returns.
+            this.#opening = { request: req, callback };
+            return opened;
+          },
+        });
       } finally {
         this.#current = undefined;
       }
@@ -375,10 +383,10 @@ export class WebSocketServer extends EventEmitter {
       req: request,
     };
     if (verifyClient.length < 2) {
-      return (verifyClient as (info: VerifyClientInfo) => boolean)(info) ? true : { status: 401, reason: STATUS_CODES[401]! };
+      return verifyClient(info, ignoreVerdict) ? true : { status: 401, reason: STATUS_CODES[401]! };
     }
     return new Promise((resolve) => {
-      (verifyClient as (info: VerifyClientInfo, callback: VerifyClientCallback) => void)(info, (result, code = 401, message, headers) => {
+      verifyClient(info, (result, code = 401, message, headers) => {
         resolve(result ? true : { status: code, reason: message ?? STATUS_CODES[code] ?? 'Refused', ...(headers ? { headers } : {}) });
       });
     });
