@@ -101,6 +101,8 @@ export interface ServerOptions {
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Keep the open connections in {@link WebSocketServer.clients}. Default true. */
   readonly clientTracking?: boolean;
+  /** Answer pings automatically. Default true. */
+  readonly autoPong?: boolean;
 }
 
 /** The events of a {@link WebSocketServer} and their listeners. */
@@ -163,6 +165,7 @@ function checkOptions(options: unknown): asserts options is ServerOptions {
   c.function('handleProtocols');
   c.function('verifyClient');
   c.boolean('clientTracking');
+  c.boolean('autoPong');
   if (typeof o.perMessageDeflate !== 'boolean') c.object('perMessageDeflate', 'a boolean or an object');
 }
 
@@ -225,6 +228,7 @@ export class WebSocketServer extends EventEmitter {
       },
       manager: this.manager,
       maxPayload: options.maxPayload ?? WS_MAX_PAYLOAD,
+      ...(options.autoPong === undefined ? {} : { autoPong: options.autoPong }),
       deflate: deflateOption(options.perMessageDeflate),
       protocols: (offered) => this.#selectProtocol(offered),
       verify: options.verifyClient === undefined ? undefined : (request) => this.#verify(request as IncomingMessage),
@@ -403,4 +407,8 @@ export interface WebSocketServer {
   emit<K extends keyof WebSocketServerEvents>(event: K, ...args: Parameters<WebSocketServerEvents[K]>): boolean;
 }
 
-export type { WebSocket } from '../websocket.js';
+/**
+ * ws4ts's WebSocket, also the client: `new WebSocket(url, protocols, options)`
+ * as in `ws` and browsers (WHATWG events), with ws4ts's options.
+ */
+export { WebSocket } from '../websocket.js';
