@@ -48,6 +48,7 @@ const EXAMPLES: readonly Example[] = [
   { file: 'handler-hooks.mjs', check: 'echo' },
   { file: 'handler-loop.mjs', check: 'echo' },
   { file: 'handler-observable.mjs', check: 'echo' },
+  { file: 'from-ws.mjs', check: 'echo', graceful: true },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
