@@ -97,36 +97,26 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     return ws;
   }
   const ws = new WebSocket(init);
-  if (isObservableHandler(handler)) {
-    // Subscribe before the connection starts so no message is missed. The
-    // message stream handed over is the WebSocket itself (an Observable of
-    // its messages), as the HandlerFunction type says.
-    try {
-      const output = handler(ws, ws);
-      if (isObservable(output)) subscribeOutput(ws, output);
-    } catch (error) {
-      startWebSocket(ws);
-      ws[kHandlerFailed](error);
-      return ws;
-    }
-    startWebSocket(ws);
-    return ws;
-  }
-  startWebSocket(ws);
+  // The handler runs before the connection starts, so whatever it sets up
+  // synchronously (an observable subscription, `onmessage`, a 'message' or
+  // 'open' listener, a `for await` loop) sees the first frames, even those
+  // that came in the same packet as the upgrade request (`head`). For an
+  // observable handler, the message stream handed over is the WebSocket
+  // itself (an Observable of its messages), as the HandlerFunction type says.
+  const shape3 = isObservableHandler(handler);
   let result: HandlerResult;
   try {
-    result = (handler as (ws: WebSocket) => HandlerResult)(ws);
+    result = shape3 ? handler(ws, ws) : (handler as (ws: WebSocket) => HandlerResult)(ws);
+    // A one-parameter function may return an observable too: it got the
+    // WebSocket, whose `pipe` is `messages$.pipe`, so it works as shape 3.
+    if (isObservable(result)) subscribeOutput(ws, result);
   } catch (error) {
+    startWebSocket(ws);
     ws[kHandlerFailed](error);
     return ws;
   }
-  if (isObservable(result)) {
-    // A one-parameter observable function: it got the WebSocket, whose
-    // \`pipe\` is \`messages$.pipe\`, so it works as shape 3 (messages queued
-    // meanwhile are handed to the new subscriber).
-    subscribeOutput(ws, result);
-    return ws;
-  }
+  startWebSocket(ws);
+  if (shape3 || isObservable(result)) return ws;
   // Only a promise owns the connection; a handler that returned nothing
   // (subscribed, added hooks) leaves it open until either side closes it.
   if (isThenable(result)) {

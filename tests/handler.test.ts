@@ -3,7 +3,7 @@ import { interval, map, mergeMap, Observable, of, tap, throwError } from 'rxjs';
 import { observe, type Handler } from '../src/handler.js';
 import { EchoWebSocket, WebSocket } from '../src/websocket.js';
 import type { Message } from '../src/protocol/message.js';
-import { client, delay, frame, rawClient, serverWith, within, wsServer, PATIENCE } from './helpers/loopback.js';
+import { client, delay, frame, rawClient, serverWith, tcp, until, upgradeRequest, within, wsServer, PATIENCE } from './helpers/loopback.js';
 
 // Handlers that fail report through unhandledError (stderr by default): keep the output quiet.
 class Quiet extends WebSocket {
@@ -245,3 +245,34 @@ test('a peer protocol error coming out of for-await or messages$ is not reported
     [],
   );
 });
+
+// A client may send its first frames in the same packet as the upgrade
+// request: they reach the server as `head` and are parsed when the
+// connection starts. Whatever the handler sets up synchronously must see them.
+const earlyShapes: Record<string, Handler> = {
+  'an onmessage attribute': (ws: WebSocket) => {
+    ws.onmessage = (event) => void ws.send(event.data as string);
+  },
+  "a 'message' listener": (ws: WebSocket) => {
+    ws.addEventListener('message', (event) => void ws.send((event as MessageEvent).data as string));
+  },
+  'a messages$ subscription': (ws: WebSocket) => {
+    ws.messages$.subscribe((message) => void ws.send(message.data));
+  },
+  'a coroutine': async (ws: WebSocket) => {
+    for await (const message of ws) ws.send(message.data);
+  },
+  'a WebSocket subclass': EchoWebSocket,
+};
+for (const [name, handler] of Object.entries(earlyShapes)) {
+  test(`${name} sees a frame sent in the same packet as the upgrade request`, async (t) => {
+    const { port } = await serverWith(t, { handler });
+    const socket = await tcp(t, port);
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => void (received = Buffer.concat([received, chunk])));
+    socket.write(Buffer.concat([Buffer.from(upgradeRequest().text), frame(1, 'early bird')]));
+    // The echo is an unmasked text frame: 0x81, length, payload.
+    await within(until(() => received.includes(Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]))), PATIENCE, 'the echo');
+    t.pass();
+  });
+}

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import WS, { type ClientOptions } from 'ws';
 import { WebSocketServer, type ServerOptions, type VerifyClientInfo } from '../../src/server/ws-compat.js';
 import type { WebSocket } from '../../src/websocket.js';
-import { httpServer, until, within, Queue, PATIENCE } from '../helpers/loopback.js';
+import { frame, httpServer, tcp, until, upgradeRequest, within, Queue, PATIENCE } from '../helpers/loopback.js';
 import { wsPeer } from '../helpers/ws-peer.js';
 
 /** A WebSocketServer closed on teardown; `accepted` yields its connections with their requests. */
@@ -262,4 +262,15 @@ test('options: not exactly one of port, server and noServer, or a wrong type, th
   for (const options of [{ port: -1 }, { port: 65536 }, { noServer: true, maxPayload: 0 }]) {
     t.throws(() => new WebSocketServer(options), { instanceOf: RangeError }, JSON.stringify(options));
   }
+});
+
+test("a frame sent in the same packet as the upgrade request reaches the 'message' listener the connection event adds", async (t) => {
+  const { wss } = await listening(t);
+  wss.on('connection', (ws) => ws.addEventListener('message', (event) => void ws.send((event as MessageEvent).data as string)));
+  const socket = await tcp(t, (wss.address() as AddressInfo).port);
+  let received = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => void (received = Buffer.concat([received, chunk])));
+  socket.write(Buffer.concat([Buffer.from(upgradeRequest().text), frame(1, 'early bird')]));
+  await within(until(() => received.includes(Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]))), PATIENCE, 'the echo');
+  t.pass();
 });
