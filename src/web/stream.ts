@@ -31,6 +31,7 @@ import type { WebSocketClientOptions } from './client.js';
 import type { ErrorEvent } from './events.js';
 import { parseProtocols, parseWebSocketUrl } from './rules.js';
 import { checkConnectOptions } from '../options.js';
+import { handled } from '../websocket/handled.js';
 
 /** What `opened` resolves with. */
 export interface WebSocketOpenInfo {
@@ -175,12 +176,6 @@ function payloadOf(chunk: unknown): string | Uint8Array {
   if (chunk instanceof ArrayBuffer || chunk instanceof SharedArrayBuffer) return new Uint8Array(chunk.slice(0));
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
   throw new TypeError(`a WebSocketStream writes strings, ArrayBuffers and ArrayBuffer views, not ${chunk === null ? 'null' : typeof chunk}`);
-}
-
-/** Marks a promise as handled (an ignored `opened` or `closed` must not be an unhandled rejection) and returns it. */
-function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
 }
 
 let adopting: WebSocket | undefined;

@@ -6,6 +6,7 @@
  * @module
  */
 import { WebSocketError } from '../protocol/errors.js';
+import { handled } from './handled.js';
 
 interface PendingPing {
   readonly payload: Uint8Array;
@@ -25,9 +26,14 @@ export class PingTracker {
     return new Uint8Array([0x70, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
   }
 
-  /** Track a ping just sent at `sentAt`; resolves with the round trip in ms. */
+  /**
+   * Track a ping just sent at `sentAt`; resolves with the round trip in ms.
+   * The promise is marked handled: a heartbeat that calls `ws.ping()` and
+   * ignores the result must not end the process with an unhandled rejection
+   * when the connection closes first (whoever awaits it still sees the error).
+   */
   track(payload: Uint8Array, sentAt: number): Promise<number> {
-    return new Promise((resolve, reject) => this.#pending.push({ payload, sentAt, resolve, reject }));
+    return handled(new Promise((resolve, reject) => this.#pending.push({ payload, sentAt, resolve, reject })));
   }
 
   /** A pong arrived at `now`: settle its ping and those before it. Returns how many. */
@@ -50,6 +56,11 @@ export class PingTracker {
     this.#pending = [];
     for (const ping of pending) ping.reject(new WebSocketError('WS_ERR_CLOSED', 'closed before the pong arrived', { side: 'local' }));
   }
+}
+
+/** A rejected promise that ends no process when ignored (see {@link PingTracker.track}). */
+export function rejectedPing(error: Error): Promise<number> {
+  return handled(Promise.reject(error));
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

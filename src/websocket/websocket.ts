@@ -28,7 +28,8 @@ import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_WRITE_HIGH_WATER_MARK, Outbox, ove
 import type { PreparedMessage } from './prepared.js';
 import type { RequestInfo, ResponseInfo, SendData, WebSocketInit, WebSocketOptions } from './options.js';
 import { toPayload } from './payload.js';
-import { PingTracker } from './pings.js';
+import { PingTracker, rejectedPing } from './pings.js';
+import { handled } from './handled.js';
 import { keepaliveStep, keepalivePeriod } from './keepalive.js';
 import { addTicker, kTick, removeTicker, type Tickable } from './timer-wheel.js';
 import { closeChannel, errorChannel, openChannel } from '../observe/channels.js';
@@ -336,12 +337,14 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
 
   /** The next message; rejects with `WS_ERR_CLOSED` once the connection is closed. */
   receive(options: { signal?: AbortSignal } = {}): Promise<Message> {
-    return this.#inboxed()
-      .next(options.signal)
-      .then((result) => {
-        if (result.done) throw new WebSocketError('WS_ERR_CLOSED', 'the connection is closed', { side: 'local' });
-        return result.value;
-      });
+    return handled(
+      this.#inboxed()
+        .next(options.signal)
+        .then((result) => {
+          if (result.done) throw new WebSocketError('WS_ERR_CLOSED', 'the connection is closed', { side: 'local' });
+          return result.value;
+        }),
+    );
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -496,7 +499,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     } catch (error) {
       // Closing is a race a heartbeat loop cannot avoid: reject, so that
       // `ws.ping().catch(…)` is enough; a bad payload stays a thrown mistake.
-      if (error instanceof WebSocketError && error.code === 'WS_ERR_CLOSED') return Promise.reject(error);
+      if (error instanceof WebSocketError && error.code === 'WS_ERR_CLOSED') return rejectedPing(error);
       throw error;
     }
     this.#scheduleFlush();

@@ -43,7 +43,7 @@ async function stillServing(t: import('ava').ExecutionContext, url: string, chil
   peer.ws.close();
 }
 
-test('careless handlers never end the process: a timer sending after close, subscribe-and-return, wrong send arguments, failing streams, throwing subscribe callbacks', async (t) => {
+test('careless handlers never end the process: a timer sending after close, ignored ping()/receive() promises, subscribe-and-return, wrong send arguments, failing streams, throwing subscribe callbacks', async (t) => {
   t.timeout(60_000);
   const { url, child, output } = await careless(t);
 
@@ -82,6 +82,11 @@ test('careless handlers never end the process: a timer sending after close, subs
   const cut = await wsPeer(t, `${url}/bad-send`);
   cut.ws.send('cut-stream');
   await within(cut.closed, PATIENCE);
+
+  // ping() and receive() promises nobody awaits reject when the peer leaves: no unhandled rejection.
+  const ignoring = await wsPeer(t, `${url}/ignored-promises`);
+  await delay(50);
+  ignoring.ws.terminate();
 
   await delay(300);
   await stillServing(t, url, child, output);
