@@ -1,7 +1,7 @@
-// Coming from ws: a `ws` echo server moved to ws4ts. The server keeps its
-// shape (ws4ts/ws has ws's WebSocketServer options and events); the
-// connection is a ws4ts WebSocket, which has WHATWG events instead of
-// `ws.on(...)` (see MIGRATING.md). Run: npm run build && node examples/from-ws.mjs
+// Coming from ws: a `ws` echo server moved to ws4ts by changing its import.
+// ws4ts/ws has ws's WebSocketServer options and events, and its connections
+// take ws's `on('message', (data, isBinary))`, `send(data, { binary })` and
+// `ping()`/`on('pong')`, on top of ws4ts's own API (see MIGRATING.md). Run: npm run build && node examples/from-ws.mjs
 // #region from-ws
 // was: import { WebSocketServer } from 'ws';
 import { WebSocketServer } from 'ws4ts/ws';
@@ -10,12 +10,22 @@ const wss = new WebSocketServer({ port: Number(process.env.PORT ?? 8080), host: 
 
 wss.on('connection', (ws, request) => {
   console.log('connection from', request.socket.remoteAddress);
-  // was: ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-  ws.binaryType = 'arraybuffer';
-  ws.addEventListener('message', (event) => ws.send(event.data)); // a string goes back as text, an ArrayBuffer as binary
-  // was: ws.on('close', (code, reason) => …)
-  ws.addEventListener('close', (event) => console.log('closed', event.code, event.reason));
+  ws.isAlive = true;
+  ws.on('pong', () => (ws.isAlive = true));
+  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  ws.on('close', (code, reason) => console.log('closed', code, reason.toString()));
+  // ws4ts's own API is there too: ws.addEventListener('message', …), for await (const m of ws), ws.messages$
 });
+
+// ws's heartbeat, unchanged: terminate connections that stopped answering pings.
+const heartbeat = setInterval(() => {
+  for (const ws of wss.clients) {
+    if (!ws.isAlive) ws.terminate();
+    ws.isAlive = false;
+    ws.ping();
+  }
+}, 30_000);
+wss.on('close', () => clearInterval(heartbeat));
 
 wss.on('listening', () => console.log(`echo on ws://127.0.0.1:${wss.address().port}/`));
 

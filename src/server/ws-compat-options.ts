@@ -9,10 +9,10 @@ import type { Server as HttpsServer } from 'node:https';
 import { OptionsChecker } from '../protocol/check.js';
 import type { DeflateOptions } from '../extensions/index.js';
 import { checkServer } from '../options.js';
-import type { WebSocket } from '../websocket.js';
+import type { WsCompatWebSocket } from './ws-compat-socket.js';
 
 /** What `handleUpgrade` calls with the accepted connection, as in `ws`. */
-export type ConnectionCallback = (ws: WebSocket, request: IncomingMessage) => void;
+export type ConnectionCallback = (ws: WsCompatWebSocket, request: IncomingMessage) => void;
 
 /** What `verifyClient` is given, as in `ws`. */
 export interface VerifyClientInfo {
@@ -85,7 +85,7 @@ export interface ServerOptions {
 /** The events of a {@link WebSocketServer} and their listeners. */
 export interface WebSocketServerEvents {
   /** A connection is open. */
-  connection: (ws: WebSocket, request: IncomingMessage) => void;
+  connection: (ws: WsCompatWebSocket, request: IncomingMessage) => void;
   /** The HTTP server (created or given) is listening. */
   listening: () => void;
   /** The HTTP server (created or given) failed, e.g. `EADDRINUSE`. */

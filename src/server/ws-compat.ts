@@ -8,7 +8,9 @@
  * its refusals ({@link refuse}) and the connection tracking
  * ({@link WebSocketManager}) are ws4ts's own; this file only translates
  * `ws`'s option names and events. The connections it yields are ws4ts
- * {@link WebSocket}s (WHATWG events, `for await`, RxJS), not `ws` objects:
+ * {@link WsCompatWebSocket}s: ws4ts WebSockets (WHATWG events, `for await`,
+ * RxJS) that also take `ws`'s `on('message', (data, isBinary) => …)`,
+ * `send(data, { binary }, cb)` and `ping(cb)`, not `ws` objects:
  * MIGRATING.md lists what changes for the code that uses them.
  *
  * @example
@@ -30,13 +32,15 @@ import type { Duplex } from 'node:stream';
 import { acceptKey } from '../protocol/handshake.js';
 import { WebSocketError } from '../protocol/errors.js';
 import type { DeflateOptions } from '../extensions/index.js';
-import { kOnceClosed, type WebSocket } from '../websocket.js';
+import { kOnceClosed } from '../websocket.js';
+import { WsCompatWebSocket } from './ws-compat-socket.js';
 import { handshakeAcceptor, upgradeListener, type HandshakeAcceptor, type Rejection, type UpgradeListener } from './upgrade.js';
 import { WebSocketManager } from './manager.js';
 import { refuse } from './refuse.js';
 
 import { checkOptions, deflateOption, type ConnectionCallback, type ServerOptions, type VerifyClientInfo, type VerifyClient, type WebSocketServerEvents } from './ws-compat-options.js';
 export type * from './ws-compat-options.js';
+export { WsCompatWebSocket, type WsCompatEvents, type WsCompatListener, type WsSendOptions, type WsSendCallback } from './ws-compat-socket.js';
 
 /** `ws`'s default `maxPayload` (100 MiB). */
 const WS_MAX_PAYLOAD = 100 * 1024 * 1024;
@@ -53,7 +57,7 @@ function handshakeError(status: number, reason?: string, headers?: Readonly<Reco
 
 /**
  * A WebSocket server with the API of `ws`'s `WebSocketServer`, built on the
- * ws4ts acceptor. Connections are ws4ts {@link WebSocket}s.
+ * ws4ts acceptor. Connections are {@link WsCompatWebSocket}s.
  *
  * Where it differs from `ws` 8: {@link close} closes the open connections
  * (1001) instead of leaving them open; refused handshakes are answered by
@@ -70,7 +74,7 @@ function handshakeError(status: number, reason?: string, headers?: Readonly<Reco
  */
 export class WebSocketServer extends EventEmitter {
   /** The open connections (empty, and kept so, when `clientTracking` is false). */
-  readonly clients = new Set<WebSocket>();
+  readonly clients = new Set<WsCompatWebSocket>();
   /** ws4ts's manager of this server's connections (`broadcast`, `closeAll`, `shutdown`…). */
   readonly manager = new WebSocketManager();
   /** The options given, as `ws` keeps them. */
@@ -96,17 +100,15 @@ export class WebSocketServer extends EventEmitter {
     super();
     checkOptions(options);
     this.options = options;
-    const tracking = options.clientTracking ?? true;
+    const server = this;
     const core = handshakeAcceptor({
-      handler: (ws: WebSocket) => {
-        const opening = this.#opening;
-        this.#opening = undefined;
-        if (tracking) {
-          this.clients.add(ws);
-          ws[kOnceClosed](() => this.clients.delete(ws));
+      // A class per server: its opened() hook runs before the first frames
+      // (even those that came with the upgrade request) are parsed, so the
+      // listeners the 'connection' callback adds see every message.
+      handler: class extends WsCompatWebSocket {
+        override opened(): void {
+          server.#connected(this);
         }
-        // A throwing callback fails this connection (1011, reported), not the server.
-        opening?.callback?.(ws, opening.request);
       },
       manager: this.manager,
       maxPayload: options.maxPayload ?? WS_MAX_PAYLOAD,
@@ -204,6 +206,17 @@ export class WebSocketServer extends EventEmitter {
       server.off('error', error);
       server.off('upgrade', upgrade);
     };
+  }
+
+  /** A connection opened: track it and hand it to the `handleUpgrade` callback (a throwing callback fails it with 1011, not the server). */
+  #connected(ws: WsCompatWebSocket): void {
+    const opening = this.#opening;
+    this.#opening = undefined;
+    if (this.options.clientTracking ?? true) {
+      this.clients.add(ws);
+      ws[kOnceClosed](() => this.clients.delete(ws));
+    }
+    opening?.callback?.(ws, opening.request);
   }
 
   /** The acceptor with `ws`'s per-request parts: the `headers` event and the `handleUpgrade` callback. */

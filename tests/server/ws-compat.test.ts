@@ -274,3 +274,66 @@ test("a frame sent in the same packet as the upgrade request reaches the 'messag
   await within(until(() => received.includes(Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]))), PATIENCE, 'the echo');
   t.pass();
 });
+
+test("ws's connection dialect: on('message', (data, isBinary)), send(data, { binary }, cb), on('close', (code, reason))", async (t) => {
+  const { wss, url } = await listening(t);
+  const closes: [number, string][] = [];
+  const callbacks: (Error | undefined)[] = [];
+  wss.on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => {
+      t.true(Buffer.isBuffer(data), 'data is a Buffer, text included');
+      ws.send(data, { binary: isBinary }, (error) => callbacks.push(error));
+    });
+    ws.on('close', (code, reason) => {
+      t.true(Buffer.isBuffer(reason));
+      closes.push([code, reason.toString()]);
+      ws.send('too late', (error) => callbacks.push(error));
+    });
+  });
+  const peer = await wsPeer(t, url);
+  peer.ws.send('héllo');
+  peer.ws.send(Buffer.from([0, 255]));
+  t.is(await within(peer.messages.next(), PATIENCE), 'héllo', 'text went back as text');
+  t.deepEqual(await within(peer.messages.next(), PATIENCE), Buffer.from([0, 255]), 'binary went back as binary');
+  peer.ws.close(4001, 'bye');
+  t.is((await within(peer.closed, PATIENCE)).code, 4001);
+  await until(() => callbacks.length === 3);
+  t.deepEqual(closes, [[4001, 'bye']]);
+  t.is(callbacks[0], undefined);
+  t.is(callbacks[1], undefined);
+  t.regex(String(callbacks[2]), /not open: readyState 3 \(CLOSED\)/, 'a send after close calls back with an error');
+});
+
+test("ws's heartbeat: ping() with on('pong'); an 'error' event (closeCode 1009) before 'close' for a violation", async (t) => {
+  const { wss, url } = await listening(t, { maxPayload: 16 });
+  const events: string[] = [];
+  wss.on('connection', (ws) => {
+    ws.on('pong', (data) => events.push(`pong ${data.length}`));
+    ws.on('error', (error) => events.push(`error ${(error as { closeCode?: number }).closeCode}`));
+    ws.once('close', () => events.push('close'));
+    ws.ping(); // the promise is ignored, as ws code does
+  });
+  const peer = await wsPeer(t, url);
+  await until(() => events.includes('pong 4'), PATIENCE, 'the pong');
+  peer.ws.send('x'.repeat(17));
+  t.is((await within(peer.closed, PATIENCE)).code, 1009);
+  await until(() => events.length === 3, PATIENCE, 'error and close');
+  t.deepEqual(events, ['pong 4', 'error 1009', 'close']);
+});
+
+test("a throwing ws-style 'message' listener closes its connection with 1011; the server keeps serving", async (t) => {
+  const { wss, url } = await listening(t);
+  wss.on('connection', (ws) => {
+    ws.unhandledError = () => {};
+    ws.on('message', (data) => {
+      if (data.toString() === 'throw') throw new Error('listener bug');
+      ws.send(data, { binary: false });
+    });
+  });
+  const bad = await wsPeer(t, url);
+  bad.ws.send('throw');
+  t.is((await within(bad.closed, PATIENCE)).code, 1011);
+  const good = await wsPeer(t, url);
+  good.ws.send('fine');
+  t.is(await within(good.messages.next(), PATIENCE), 'fine');
+});
