@@ -64,6 +64,8 @@ export interface ConnectOptions extends WebSocketOptions {
   origin?: string;
   /** Give up on the handshake after this many ms. Default 10,000. */
   timeout?: number;
+  /** `ws`'s name for {@link timeout}, accepted so code moved from `ws` keeps its bound; `timeout` wins when both are given. */
+  handshakeTimeout?: number;
   /** Abort the handshake. */
   signal?: AbortSignal;
   /**
@@ -105,6 +107,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
   // failure of connect(), `await` or `.catch()`.
   try {
     if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`connect(): url must be a string or a URL, got ${describe(url)}`);
+    // An unparsable URL rejects too (a TypeError, as fetch() rejects), not a synchronous throw.
+    if (typeof url === 'string' && !URL.canParse(url)) throw new TypeError(`connect(): ${JSON.stringify(url)} is not a valid URL`);
     checkConnectOptions(options);
   } catch (error) {
     return Promise.reject(error);
@@ -170,7 +174,7 @@ function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
     };
     // Listen for errors first: fail() destroys the request, which emits one.
     request.on('error', (error) => fail(new HandshakeError(`connection failed: ${error.message}`, 0, {}, '', error, 'WS_ERR_TRANSPORT')));
-    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? DEFAULTS.connectTimeout);
+    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? options.handshakeTimeout ?? DEFAULTS.connectTimeout);
     const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });

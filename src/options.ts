@@ -96,6 +96,7 @@ export function checkConnectOptions(options: unknown, where = 'connect()'): void
   c.headers();
   c.string('origin');
   c.duration('timeout');
+  c.duration('handshakeTimeout');
   c.instance('signal', AbortSignal, 'an AbortSignal');
   checkDeflate(c, where);
   checkExtensions(c);

@@ -117,6 +117,21 @@ test('a handshake with no answer times out with a HandshakeError', async (t) => 
   t.true(performance.now() - started >= 140);
 });
 
+test("ws's handshakeTimeout is accepted as connect()'s timeout", async (t) => {
+  const { url } = await fake(t, () => undefined);
+  const error = await t.throwsAsync(within(connect(url, { handshakeTimeout: 150 }), 5_000, 'a bounded handshake'), { instanceOf: HandshakeError });
+  t.regex(error.message, /timed out/);
+  await t.throwsAsync(connect(url, { handshakeTimeout: -1 }), { instanceOf: RangeError, message: /handshakeTimeout/ });
+});
+
+test('an unparsable URL rejects with a TypeError instead of throwing', async (t) => {
+  let promise: Promise<unknown> | undefined;
+  t.notThrows(() => {
+    promise = connect('not a url');
+  });
+  await t.throwsAsync(promise!, { instanceOf: TypeError, message: /not a valid URL/ });
+});
+
 test('an abort signal cancels the handshake with its reason', async (t) => {
   const { url } = await fake(t, () => undefined);
   const controller = new AbortController();
