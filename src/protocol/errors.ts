@@ -67,7 +67,7 @@ export type ErrorSide = 'local' | 'remote';
 
 /** Options of {@link WebSocketError}. */
 export interface WebSocketErrorOptions {
-  /** Close code to send (RFC 6455 §7.4.1). Default 1002 (protocol error). */
+  /** Close code to send (RFC 6455 §7.4.1). Default 1002 (protocol error) for a remote error, 1011 (unexpected condition) for a local one. */
   closeCode?: number;
   /** Who is at fault. Default `remote`. */
   side?: ErrorSide;
@@ -113,8 +113,9 @@ export class WebSocketError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WebSocketError';
     this.code = code;
-    this.closeCode = options.closeCode ?? 1002;
     this.side = options.side ?? 'remote';
+    // A local error is no protocol violation by the peer: never 1002 unless asked.
+    this.closeCode = options.closeCode ?? (this.side === 'local' ? 1011 : 1002);
     this.status = options.status ?? options.httpStatus;
     this.headers = options.headers ?? options.httpHeaders ?? {};
   }

@@ -25,6 +25,11 @@ test('protocolError is remote with the close code given; localError is local wit
   t.is(local.closeCode, 1011);
 });
 
+test('a local WebSocketError without a close code is 1011, not a protocol error (1002)', (t) => {
+  t.is(new WebSocketError('WS_ERR_CLOSED', 'closed before the pong arrived', { side: 'local' }).closeCode, 1011);
+  t.is(new WebSocketError('WS_ERR_TRANSPORT', 'refused', { side: 'local', closeCode: 1006 }).closeCode, 1006);
+});
+
 test('the cause is kept', (t) => {
   const cause = new Error('zlib');
   t.is(new WebSocketError('WS_ERR_EXTENSION_FAILED', 'failed', { cause }).cause, cause);
