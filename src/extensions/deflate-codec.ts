@@ -37,28 +37,21 @@
  * persistent deflate stream; inflates that read the window the previous one
  * wrote) run one at a time per connection in a {@link Lane}.
  *
+ * The payload's framing (the sync-flush trailer, the empty message) and the
+ * errors that close the connection are `deflate-payload.ts`'s.
+ *
  * @module
  */
 import { constants, createDeflateRaw, createInflateRaw, deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
-import { WebSocketError } from '../protocol/errors.js';
 import { RSV1 } from '../protocol/frame.js';
 import type { EncodedMessage, Extension, ExtensionParam } from '../protocol/extension.js';
 import type { IdleReleasable, PoolTask, ZlibPool } from './zlib-pool.js';
 import { History, Lane, StreamRunner, tooBig } from './zlib-stream.js';
+import { EMPTY_MESSAGE, TRAILER, chunkSizeFor, closedError, compact, deflateFailed, invalidData, mapInflateError, stripTrailer } from './deflate-payload.js';
 
 // RSV1 is the "compressed" flag of permessage-deflate (RFC 7692 §6); the
 // frame layer owns the constant, re-exported here for extension authors.
 export { RSV1 };
-
-/** The empty stored block a sync flush ends with; stripped when sending, appended when receiving (§7.2.1, §7.2.2). */
-const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-/**
- * An empty message: the first byte of an empty stored block, which the
- * receiver's appended trailer completes (§7.2.3.6). zlib itself emits
- * nothing for a sync flush with no new input, and an empty payload would
- * leave a stream decoder reading the trailer as a block header.
- */
-const EMPTY_MESSAGE = Buffer.from([0x00]);
 
 /** Largest input handled synchronously (compressed bytes when inflating, plain bytes when deflating). */
 export const SYNC_INPUT_LIMIT = 32 * 1024;
@@ -89,58 +82,6 @@ export interface DeflateCodecConfig {
   readonly idleTimeout: number;
   /** The concurrency limit for asynchronous zlib work. */
   readonly pool: ZlibPool;
-}
-
-/**
- * Bad compressed data: close 1007, "data within a message that was not
- * consistent with the type of the message" (RFC 6455 §7.4.1), as ws does.
- * RFC 7692 only says "fail the connection"; python-websockets uses 1002.
- */
-function invalidData(cause: unknown): WebSocketError {
-  const detail = cause instanceof Error ? cause.message.slice(0, 60) : 'unknown error';
-  return new WebSocketError('WS_ERR_EXTENSION_FAILED', `invalid compressed data (${detail})`, {
-    closeCode: 1007,
-    side: 'remote',
-    cause,
-  });
-}
-
-function deflateFailed(cause: unknown): WebSocketError {
-  return new WebSocketError('WS_ERR_EXTENSION_FAILED', 'compression failed', { closeCode: 1011, side: 'local', cause });
-}
-
-function closedError(): WebSocketError {
-  return new WebSocketError('WS_ERR_CLOSED', 'permessage-deflate was disposed', { closeCode: 1011, side: 'local' });
-}
-
-function mapInflateError(error: Error): WebSocketError {
-  return error instanceof WebSocketError ? error : invalidData(error);
-}
-
-/** Remove the 00 00 ff ff a sync flush ends with (RFC 7692 §7.2.1 step 2). */
-function stripTrailer(out: Buffer): Buffer {
-  const n = out.length;
-  if (n >= 4 && out[n - 4] === 0 && out[n - 3] === 0 && out[n - 2] === 0xff && out[n - 1] === 0xff) {
-    return out.subarray(0, n - 4);
-  }
-  return out;
-}
-
-/** A power of two between 1 KiB and 64 KiB near `estimate`: one output chunk for most messages. */
-function chunkSizeFor(estimate: number): number {
-  let size = 1024;
-  while (size < estimate && size < 64 * 1024) size <<= 1;
-  return size;
-}
-
-/**
- * A decoded message that is a small view into a large zlib output chunk gets
- * its own buffer: apps may keep messages. (Views into Node's 8 KiB buffer
- * pool are left alone.)
- */
-function compact(out: Buffer): Buffer {
-  const slack = out.buffer.byteLength - out.length;
-  return slack > 8192 && out.length < slack ? Buffer.from(out) : out;
 }
 
 /**

@@ -13,7 +13,8 @@
  *
  * Every state transition is one entry of the table in `connection-state.ts`
  * (states that say who closed first), applied by one function; this file
- * holds the RFC rules around it, each citing its section.
+ * holds the RFC rules around it, each citing its section (the closing rules
+ * that need no state are `closing.ts`'s).
  *
  * The server closes the TCP connection first (§7.1.1); a client waits for
  * it, so `shouldCloseTransport` is set on the server after the close
@@ -22,20 +23,22 @@
  * Extensions transform whole messages, possibly asynchronously; the ordering
  * of events and outgoing frames around unfinished transforms lives in
  * `transform-queue.ts`, and `onAsyncReady` tells the owner when to drain again.
+ * What the assembler hands over becomes events in `receiver.ts`; frames
+ * become bytes in `frame-writer.ts`.
  *
  * @module
  */
-import { WebSocketError, localError, protocolError } from './errors.js';
+import { localError, type WebSocketError } from './errors.js';
 import { FrameParser } from './parser.js';
-import { MessageAssembler, type MessageSink } from './assembler.js';
-import { encodeBinaryFrame, encodeTextFrame } from './encoder.js';
-import { buildClosePayload, parseClosePayload, truncateCloseReason, CloseCode } from './close-codes.js';
-import { isValidUtf8 } from './utf8.js';
-import { decodeText, encodeText } from './text.js';
+import { MessageAssembler } from './assembler.js';
+import { buildClosePayload, parseClosePayload, CloseCode } from './close-codes.js';
+import { closeOutcomeOf, closeReasonFor, echoOf, failureOf, startingClosePayload, type CloseRecord } from './closing.js';
 import { defaultMaskKey } from './mask.js';
-import { DEFAULT_LIMITS, type Message, type ProtocolLimits } from './message.js';
+import { DEFAULT_LIMITS, type ProtocolLimits } from './message.js';
 import type { Extension } from './extension.js';
-import { EventQueue, OutputQueue, decodeMessage, encodeMessage, type Pending } from './transform-queue.js';
+import type { Pending } from './transform-queue.js';
+import { Receiver, kDecodeFailed, kOpen, kPeerClose } from './receiver.js';
+import { FrameWriter, kEncodeFailed } from './frame-writer.js';
 import {
   CLOSE, ENDED, EOF, FAIL, IGNORE, OPEN, PEER_CLOSE, SEND,
   readyStateOf, stateName, transition,
@@ -64,26 +67,6 @@ export interface ConnectionOptions extends Partial<ProtocolLimits> {
 
 const EMPTY = new Uint8Array(0);
 
-const kMessage = Symbol('ws4ts.message');
-const kControl = Symbol('ws4ts.control');
-
-/**
- * The assembler's view of a Connection: a small object, so a subclass's
- * method names cannot shadow the engine's (the symbols are not exported).
- */
-class EngineSink implements MessageSink {
-  readonly connection: Connection;
-  constructor(connection: Connection) {
-    this.connection = connection;
-  }
-  onMessage(opcode: number, data: Uint8Array, rsv: number): void {
-    this.connection[kMessage](opcode, data, rsv);
-  }
-  onControl(opcode: number, payload: Uint8Array): void {
-    this.connection[kControl](opcode, payload);
-  }
-}
-
 /**
  * The sans-I/O connection. See the module description for the protocol.
  *
@@ -108,17 +91,14 @@ export class Connection {
   readonly #limits: Readonly<ProtocolLimits>;
   readonly #parser: FrameParser;
   readonly #assembler: MessageAssembler;
-  readonly #maskKey: (() => number) | undefined;
-  readonly #autoPong: boolean;
   readonly #onAsyncReady: (() => void) | undefined;
-  readonly #events = new EventQueue<ConnectionEvent>();
-  readonly #output = new OutputQueue();
+  readonly #events: Receiver;
+  readonly #output: FrameWriter;
 
   #state: State = OPEN;
-  #fragmenting = false; // a fragmented message is being sent (§5.4)
   // What the close frames said (data, not state: the state says who sent first).
-  #closeSent: { code: number; reason: string } | undefined;
-  #closeReceived: { code: number; reason: string } | undefined;
+  #closeSent: CloseRecord | undefined;
+  #closeReceived: CloseRecord | undefined;
   #error: WebSocketError | undefined;
   // A failure found while events parsed before it still wait: the state
   // change and the close frame happen when the owner reaches its error event
@@ -137,15 +117,16 @@ export class Connection {
         : { maxPayload, maxFragments };
     let rsvAllowed = 0;
     for (const extension of this.extensions) rsvAllowed |= extension.rsvMask;
-    this.#assembler = new MessageAssembler(this.#limits, new EngineSink(this));
+    this.#onAsyncReady = options.onAsyncReady;
+    // §5.3: a client masks every frame it sends; a server never does.
+    const maskKey = this.role === 'client' ? (options.maskKey ?? defaultMaskKey) : undefined;
+    this.#output = new FrameWriter(this, this.extensions, maskKey, this.#onAsyncReady);
+    this.#events = new Receiver(this, this.#output, options.autoPong ?? true, this.extensions, maxPayload, this.#onAsyncReady);
+    this.#assembler = new MessageAssembler(this.#limits, this.#events);
     this.#parser = new FrameParser(
       { role: this.role, maxPayload: this.#limits.maxPayload, rsvAllowed },
       this.#assembler,
     );
-    // §5.3: a client masks every frame it sends; a server never does.
-    this.#maskKey = this.role === 'client' ? (options.maskKey ?? defaultMaskKey) : undefined;
-    this.#autoPong = options.autoPong ?? true;
-    this.#onAsyncReady = options.onAsyncReady;
   }
 
   /**
@@ -213,37 +194,8 @@ export class Connection {
     return this.#events.size;
   }
 
-  /** @internal A complete data message from the assembler (through {@link EngineSink}). */
-  [kMessage](opcode: number, data: Uint8Array, rsv: number): void {
-    if (rsv === 0 || this.extensions.length === 0) {
-      this.#events.push(opcode === 1 ? { type: 'text', data: decodeText(data) } : { type: 'binary', data });
-      return;
-    }
-    const decoded = decodeMessage(this.extensions, data, rsv, this.#limits.maxPayload);
-    if (!(decoded instanceof Promise)) {
-      this.#events.push(decodedMessage(opcode, decoded));
-      return;
-    }
-    const slot = this.#events.reserve();
-    decoded.then(
-      (bytes) => {
-        // Fill the slot even if the connection failed meanwhile: this message
-        // arrived before the failure, and the error event queued behind the
-        // slot would otherwise never be reached (a slot dropped by
-        // #asyncFailure is no longer in the queue, so filling it is harmless).
-        try {
-          slot.event = decodedMessage(opcode, bytes);
-        } catch (error) {
-          this.#asyncFailure(slot, error);
-          return;
-        }
-        this.#onAsyncReady?.();
-      },
-      (error: unknown) => this.#asyncFailure(slot, error),
-    );
-  }
-
-  #asyncFailure(slot: Pending<ConnectionEvent>, error: unknown): void {
+  /** @internal A message's asynchronous decoding failed (from the {@link Receiver}). */
+  [kDecodeFailed](slot: Pending<ConnectionEvent>, error: unknown): void {
     if (this.#error !== undefined) {
       // Already failing: just unblock the queue, whose error event may wait behind this slot.
       if (this.#events.remove(slot)) this.#onAsyncReady?.();
@@ -255,48 +207,38 @@ export class Connection {
     this.#onAsyncReady?.();
   }
 
-  /** @internal A complete control frame from the assembler (through {@link EngineSink}). */
-  [kControl](opcode: number, payload: Uint8Array): void {
-    if (opcode === 9) {
-      this.#events.push({ type: 'ping', data: payload });
-      // §5.5.2: answer with a pong carrying the same payload, unless closing (§5.5.1).
-      if (this.#autoPong && this.#state === OPEN) this.#control(10, payload);
-    } else if (opcode === 10) {
-      this.#events.push({ type: 'pong', data: payload });
-    } else {
-      this.#receiveClose(payload);
-    }
+  /** @internal True while open: the {@link Receiver} answers pings only then (§5.5.1, §5.5.2). */
+  get [kOpen](): boolean {
+    return this.#state === OPEN;
   }
 
-  #receiveClose(payload: Uint8Array): void {
-    const { code, reason } = parseClosePayload(payload); // §5.5.1, §7.4: throws 1002/1007 on a bad payload
+  /** @internal The peer's close frame (through the {@link Receiver}). */
+  [kPeerClose](payload: Uint8Array): void {
+    const received = parseClosePayload(payload); // §5.5.1, §7.4: throws 1002/1007 on a bad payload
     const wasOpen = this.#state === OPEN;
     this.#apply(PEER_CLOSE);
-    this.#closeReceived = { code, reason };
+    this.#closeReceived = received;
     // §5.5.1: no more frames are read after a close frame.
     this.#parser.stop();
     if (wasOpen) {
-      // §5.5.1: answer with a close frame. Echo code and reason (as ws and
-      // Python websockets do; browsers then report the reason to both ends);
-      // 1005 ("none given", §7.4.1) gets an empty frame.
-      this.#queueClose(code === CloseCode.NoStatus ? undefined : code, code === CloseCode.NoStatus ? '' : reason);
+      // §5.5.1: answer with a close frame, echoing the peer's (see echoOf).
+      const echo = echoOf(received);
+      this.#queueClose(echo.code, echo.reason);
     }
-    this.#events.push({ type: 'close', code, reason });
+    this.#events.push({ type: 'close', code: received.code, reason: received.reason });
+  }
+
+  /** @internal A message's asynchronous encoding failed (from the {@link FrameWriter}). */
+  [kEncodeFailed](error: unknown): void {
+    this.#failWith(error);
   }
 
   /** Fail the connection (§7.1.7): queue a close frame with the error's code, stop parsing. */
   #failWith(cause: unknown): void {
     // A connection fails once: later failures (a transform finishing late) are not reported.
     if (this.#error !== undefined) return;
-    const error =
-      cause instanceof WebSocketError
-        ? cause
-        : // A bug or an extension's surprise: details stay local (the cause), the peer gets 1011 "internal error".
-          new WebSocketError('WS_ERR_INTERNAL', `unexpected error: ${String((cause as Error)?.message ?? cause)}`, {
-            closeCode: 1011,
-            side: 'local',
-            cause,
-          });
+    // A bug or an extension's surprise: details stay local (the cause), the peer gets 1011 "internal error".
+    const error = failureOf(cause);
     this.#error = error;
     this.#parser.stop();
     if (this.#events.size > 0) this.#deferredFail = true;
@@ -346,9 +288,7 @@ export class Connection {
 
   /** The close outcome so far (meaningful once the transport has closed, §7.1.5, §7.1.6). */
   closeOutcome(): CloseOutcome {
-    const received = this.#closeReceived;
-    if (received === undefined) return { code: CloseCode.Abnormal, reason: '', wasClean: false };
-    return { code: received.code, reason: received.reason, wasClean: this.#closeSent !== undefined };
+    return closeOutcomeOf(this.#closeSent, this.#closeReceived);
   }
 
   /** The close frame we sent, if any. */
@@ -368,17 +308,8 @@ export class Connection {
    */
   send(data: string | Uint8Array): void {
     this.#checkOpen();
-    if (this.#fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
-    const text = typeof data === 'string';
-    if (this.extensions.length === 0) {
-      // No extension, so no transform can be pending: write directly.
-      const output = this.#output;
-      output.bytes += text
-        ? encodeTextFrame(output.writable(), 0x81, data, this.#maskKey?.())
-        : encodeBinaryFrame(output.writable(), 0x82, data, this.#maskKey?.());
-      return;
-    }
-    this.#sendTransformed(text ? 1 : 2, text ? encodeText(data) : data);
+    if (this.#output.fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
+    this.#output.message(data);
   }
 
   /**
@@ -388,11 +319,7 @@ export class Connection {
    */
   sendFragment(data: string | Uint8Array, fin: boolean): void {
     this.#checkOpen();
-    const opcode = this.#fragmenting ? 0 : typeof data === 'string' ? 1 : 2;
-    const b0 = (fin ? 0x80 : 0) | opcode;
-    const bytes = typeof data === 'string' ? encodeText(data) : data;
-    this.#fragmenting = !fin;
-    this.#output.enqueue(frameBytes(b0, bytes, this.#maskKey));
+    this.#output.fragment(data, fin);
   }
 
   /**
@@ -401,25 +328,25 @@ export class Connection {
    */
   sendFrames(frames: Uint8Array): void {
     this.#checkOpen();
-    if (this.#fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
+    if (this.#output.fragmenting) throw localError('WS_ERR_INVALID_STATE', 'a fragmented message is being sent');
     this.#output.enqueue([frames]);
   }
 
   /** True while a fragmented message is being sent. */
   get fragmenting(): boolean {
-    return this.#fragmenting;
+    return this.#output.fragmenting;
   }
 
   /** Send a ping (payload ≤ 125 bytes, §5.5). */
   ping(data: Uint8Array = EMPTY): void {
     this.#checkControl(data);
-    this.#control(9, data);
+    this.#output.control(9, data);
   }
 
   /** Send an unsolicited pong (payload ≤ 125 bytes), e.g. as a heartbeat (§5.5.3). */
   pong(data: Uint8Array = EMPTY): void {
     this.#checkControl(data);
-    this.#control(10, data);
+    this.#output.control(10, data);
   }
 
   /**
@@ -428,13 +355,10 @@ export class Connection {
    * reason over 123 bytes). Idempotent: a second call does nothing.
    */
   close(code: number = CloseCode.Normal, reason = ''): void {
-    // 1005 means "no code" and is never sent (§7.4.1); buildClosePayload would
-    // turn it into an empty close frame, so refuse it here as documented.
-    if (code === CloseCode.NoStatus) throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
-    const payload = buildClosePayload(code, reason); // validate even if already closing
+    const payload = startingClosePayload(code, reason); // validate even if already closing (1005 is refused, §7.4.1)
     if (this.#apply(CLOSE) === IGNORE) return;
     this.#closeSent = { code, reason };
-    this.#output.enqueue(frameBytes(0x88, payload, this.#maskKey));
+    this.#output.close(payload);
   }
 
   /**
@@ -445,7 +369,7 @@ export class Connection {
   closeWithoutCode(): void {
     if (this.#apply(CLOSE) === IGNORE) return;
     this.#closeSent = { code: CloseCode.NoStatus, reason: '' };
-    this.#output.enqueue(frameBytes(0x88, buildClosePayload(undefined, ''), this.#maskKey));
+    this.#output.close(buildClosePayload(undefined, ''));
   }
 
   /**
@@ -460,7 +384,7 @@ export class Connection {
   /** Queue our close frame; it goes after any message still being transformed (no data lost). */
   #queueClose(code: number | undefined, reason: string): void {
     this.#closeSent = { code: code ?? CloseCode.NoStatus, reason };
-    this.#output.enqueue(frameBytes(0x88, buildClosePayload(code, reason), this.#maskKey));
+    this.#output.close(buildClosePayload(code, reason));
   }
 
   #checkControl(data: Uint8Array): void {
@@ -468,54 +392,4 @@ export class Connection {
     if (data.length > 125) throw localError('WS_ERR_INVALID_ARGUMENT', 'control frame payload over 125 bytes');
     this.#checkOpen();
   }
-
-  /** Control frames may overtake messages still being transformed (§5.4: they may be injected between fragments). */
-  #control(opcode: number, payload: Uint8Array): void {
-    const output = this.#output;
-    output.bytes += encodeBinaryFrame(output.writable(), 0x80 | opcode, payload, this.#maskKey?.());
-  }
-
-  #sendTransformed(opcode: number, data: Uint8Array): void {
-    const result = encodeMessage(this.extensions, data, opcode);
-    if (!(result instanceof Promise)) {
-      this.#output.enqueue(frameBytes(0x80 | result.rsv | opcode, result.data, this.#maskKey));
-      return;
-    }
-    const ticket = this.#output.reserve();
-    result.then(
-      (r) => {
-        this.#output.complete(ticket, frameBytes(0x80 | r.rsv | opcode, r.data, this.#maskKey));
-        this.#onAsyncReady?.();
-      },
-      (error: unknown) => {
-        this.#output.complete(ticket, []);
-        this.#failWith(error);
-        this.#onAsyncReady?.();
-      },
-    );
-  }
-}
-
-function decodedMessage(opcode: number, bytes: Uint8Array): Message {
-  if (opcode === 2) return { type: 'binary', data: bytes };
-  // §8.1: a text message must be valid UTF-8, else fail with 1007 (§7.4.1).
-  if (!isValidUtf8(bytes)) throw protocolError('WS_ERR_INVALID_UTF8', 'text message is not valid UTF-8', 1007);
-  return { type: 'text', data: decodeText(bytes) };
-}
-
-function frameBytes(b0: number, data: Uint8Array, maskKey: (() => number) | undefined): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  encodeBinaryFrame(out, b0, data, maskKey?.());
-  return out;
-}
-
-/**
- * The close reason for an error: a peer's violation gets its message (cut to
- * 123 bytes); our own internal failures (local, 1011: a handler, an
- * extension, a bug) only "internal error", since details may be
- * security-sensitive (as Python websockets does). A keepalive timeout says so.
- */
-function closeReasonFor(error: WebSocketError): string {
-  if (error.side === 'local' && error.closeCode === 1011 && error.code !== 'WS_ERR_PING_TIMEOUT') return 'internal error';
-  return truncateCloseReason(error.message);
 }

@@ -9,16 +9,17 @@
  * rather than allowed to stall the others or grow memory. Topics give
  * chat-room fan-out. Publishing goes through a {@link BroadcastBus}, so an
  * adapter for an external engine (Redis pub/sub) can carry it across
- * processes and hosts later without changing callers.
+ * processes and hosts later without changing callers. Ending the
+ * connections (`closeAll`, `shutdown`, signals) is `shutdown.ts`'s.
  *
  * @module
  */
 import { Subject, type Observable } from 'rxjs';
-import { WebSocketError } from '../protocol/errors.js';
 import { ReadyState } from '../protocol/connection.js';
 import { DEFAULTS, checkManagerOptions } from '../options.js';
 import { kOnceClosed, prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
 import { ManagerCounters, type CountersSnapshot } from '../observe/counters.js';
+import { Shutdown } from './shutdown.js';
 import { LocalBus, type BroadcastBus, type BusEvents, type BusGap, type BusHistory, type DeliveryInfo, type PublishOutcome } from './bus.js';
 
 export { LocalBus, type BroadcastBus, type BusEvents, type BusGap, type BusHistory, type DeliveryInfo, type PublishOutcome } from './bus.js';
@@ -50,10 +51,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
   #added: Subject<WebSocket> | undefined;
   #gaps: Subject<BusGap> | undefined;
   readonly #listeners: { [K in keyof ManagerEvents]: Set<ManagerEvents[K]> } = { gap: new Set(), busError: new Set() };
-  #accepting = true;
-  #shutdownReason = '';
-  #stopHooks: (() => void | Promise<void>)[] = [];
-  #drained: (() => void)[] = [];
+  readonly #shutdown = new Shutdown(this, this.#connections);
   readonly #remove = (ws: WebSocket): void => this.remove(ws);
   readonly #counters = new ManagerCounters();
 
@@ -127,11 +125,11 @@ export class WebSocketManager implements Iterable<WebSocket> {
     this.#connections.add(ws);
     this.#counters.added();
     ws[kOnceClosed](this.#remove);
-    if (!this.#accepting) {
+    if (!this.#shutdown.accepting) {
       // Accepted during a shutdown (its upgrade was decided after the
       // shutdown began, e.g. by an async `verify`): closeAll has already
       // gone by, so close it here, or the shutdown would wait for it forever.
-      ws.close(1001, this.#shutdownReason).catch(() => {});
+      ws.close(1001, this.#shutdown.reason).catch(() => {});
       return;
     }
     this.#added?.next(ws);
@@ -148,11 +146,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
       for (const topic of topics) this.#unsubscribeOne(ws, topic);
       this.#subscriptions.delete(ws);
     }
-    if (this.#connections.size === 0) {
-      const drained = this.#drained;
-      this.#drained = [];
-      for (const resolve of drained) resolve();
-    }
+    this.#shutdown.left();
   }
 
   /**
@@ -310,28 +304,13 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * close handshakes; connections still open after `timeout` are terminated.
    * Messages already queued are sent before the close frame.
    */
-  async closeAll(code = 1001, reason = '', options: CloseAllOptions = {}): Promise<void> {
-    if (this.#connections.size === 0) return;
-    const done = new Promise<void>((resolve) => this.#drained.push(resolve));
-    for (const ws of [...this.#connections]) {
-      try {
-        ws.close(code, reason).catch(() => {});
-      } catch (error) {
-        // An invalid code is the caller's mistake: report it, do not half-close.
-        if (error instanceof WebSocketError && error.side === 'local') throw error;
-        ws.terminate();
-      }
-    }
-    const timer = setTimeout(() => {
-      for (const ws of this.#connections) ws.terminate();
-    }, options.timeout ?? 5_000);
-    timer.unref();
-    await done;
-    clearTimeout(timer);
+  closeAll(code = 1001, reason = '', options: CloseAllOptions = {}): Promise<void> {
+    return this.#shutdown.closeAll(code, reason, options);
   }
+
   /** False while a shutdown is under way: servers answer new upgrades with 503. */
   get accepting(): boolean {
-    return this.#accepting;
+    return this.#shutdown.accepting;
   }
 
   /**
@@ -339,10 +318,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * (closing its listener); run by {@link shutdown}. Returns an unregister function.
    */
   onShutdown(hook: () => void | Promise<void>): () => void {
-    this.#stopHooks.push(hook);
-    return () => {
-      this.#stopHooks = this.#stopHooks.filter((h) => h !== hook);
-    };
+    return this.#shutdown.onShutdown(hook);
   }
 
   /**
@@ -351,16 +327,8 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * queued, wait until every socket is gone (terminating stragglers after
    * `timeout`), then accept again — a server can listen anew afterwards.
    */
-  async shutdown(options: CloseAllOptions & { reason?: string } = {}): Promise<void> {
-    this.#accepting = false;
-    this.#shutdownReason = options.reason ?? 'server shutting down';
-    try {
-      const hooks = this.#stopHooks.map((hook) => hook());
-      await this.closeAll(1001, this.#shutdownReason, options);
-      await Promise.all(hooks);
-    } finally {
-      this.#accepting = true;
-    }
+  shutdown(options: CloseAllOptions & { reason?: string } = {}): Promise<void> {
+    return this.#shutdown.shutdown(options);
   }
 
   /**
@@ -368,16 +336,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * (unless `exit` is false). Returns a function that removes the handlers.
    */
   handleSignals(options: { signals?: readonly NodeJS.Signals[]; exit?: boolean; timeout?: number } = {}): () => void {
-    const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-    const onSignal = (): void => {
-      this.shutdown({ timeout: options.timeout ?? 5_000 }).finally(() => {
-        if (options.exit ?? true) process.exit(0);
-      });
-    };
-    for (const signal of signals) process.once(signal, onSignal);
-    return () => {
-      for (const signal of signals) process.off(signal, onSignal);
-    };
+    return this.#shutdown.handleSignals(options);
   }
 }
 
