@@ -11,7 +11,7 @@ const server = serve({
   host: '127.0.0.1',
   routes: { '/': EchoWebSocket }, // other paths get 404
   maxHeaderBytes: 8 * 1024, // 431 beyond
-  handshakeTimeout: 5_000, // slowloris clients are dropped after 5 s
+  headerTimeout: 5_000, // slowloris clients are dropped after 5 s
   // For wss://, add: tls: { key: readFileSync('key.pem'), cert: readFileSync('cert.pem') }
 });
 

@@ -25,7 +25,13 @@ export { OptionsChecker, describe, checkDeflateOptions };
 export const DEFAULTS = Object.freeze({
   /** `connect()`: opening handshake timeout (ms). */
   connectTimeout: 10_000,
-  /** Servers: time a client has to finish its upgrade request, or `verify` to answer (ms). */
+  /** Servers: time `verify` has to answer before the upgrade is refused with 408 (ms). */
+  verifyTimeout: 10_000,
+  /** `serve()`: time a client has to send its whole upgrade request (and finish TLS) before it is dropped (ms). */
+  headerTimeout: 10_000,
+  /** Express and Fastify: time the framework has to route an upgrade to a WebSocket route or answer it (ms). */
+  routingTimeout: 10_000,
+  /** @deprecated The old name of `headerTimeout` and `verifyTimeout` (both 10 s). */
   handshakeTimeout: 10_000,
   /** Servers: keepalive ping interval (ms); clients have none by default. */
   serverPingInterval: 20_000,
@@ -127,6 +133,7 @@ export function checkUpgradeOptions(where: string, options: unknown, { handlerRe
   checkDeflate(c, where);
   checkExtensions(c);
   c.headers();
+  c.duration('verifyTimeout');
   c.duration('handshakeTimeout');
   c.function('onConnection');
   checkManager(c);
@@ -162,6 +169,7 @@ export function checkServeOptions(options: unknown): void {
   if (routes !== undefined) checkRoutes(where, routes, 'options.routes');
   c.count('maxHeaderBytes', 'bytes');
   c.count('maxHeaderCount', 'header fields');
+  c.duration('headerTimeout');
   c.function('onRequest');
   c.boolean('http2');
   c.function('onStream');

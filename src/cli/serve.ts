@@ -143,7 +143,9 @@ export async function runServe(argv: readonly string[]): Promise<void> {
     ...(tls ? { tls } : {}),
     manager,
     routes,
-    handshakeTimeout,
+    // The CLI's one knob bounds both a slow request head and a slow verify.
+    headerTimeout: handshakeTimeout,
+    verifyTimeout: handshakeTimeout,
     maxHeaderBytes: 8 * 1024,
     maxHeaderCount: 64,
     onRequest: httpHandler(site),

@@ -51,6 +51,11 @@ export interface ExpressWebSocketsOptions extends Partial<Omit<UpgradeOptions, '
   readonly server?: HttpServer | HttpsServer;
   /** When a server closes: ms the close handshakes may take before stragglers are dropped. Default 5,000. */
   readonly shutdownTimeout?: number;
+  /**
+   * Time (ms) the app's middleware has to route an upgrade to a WebSocket
+   * route or answer it; after that the socket is refused. Default 10,000.
+   */
+  readonly routingTimeout?: number;
 }
 
 /** What {@link expressWebSockets} returns. */
@@ -119,11 +124,13 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
   }
   checkUpgradeOptions(where, options);
   if (options.server !== undefined) checkServer(where, options.server, 'options.server');
-  new OptionsChecker(where, options).duration('shutdownTimeout', { zero: true });
-  const { server: initialServer, shutdownTimeout, ...defaults } = options;
+  const checker = new OptionsChecker(where, options);
+  checker.duration('shutdownTimeout', { zero: true });
+  checker.duration('routingTimeout');
+  const { server: initialServer, shutdownTimeout, routingTimeout: routingOption, ...defaults } = options;
   if ((app as { [kApplied]?: true })[kApplied]) throw new TypeError('expressWebSockets() was already applied to this app');
   const manager = defaults.manager ?? new WebSocketManager();
-  const routingTimeout = defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
+  const routingTimeout = routingOption ?? defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
   const attached = new Map<HttpServer | HttpsServer, () => void>();
 
   function ws(path: ExpressPath, ...handlers: [...RequestHandler[], ExpressRoute]): A {

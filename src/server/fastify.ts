@@ -59,6 +59,11 @@ export interface FastifyWebSocketOptions extends Partial<Omit<UpgradeOptions, 'h
   readonly httpHandler?: HttpFallback;
   /** When the app closes: ms the close handshakes may take before stragglers are dropped. Default 5,000. */
   readonly shutdownTimeout?: number;
+  /**
+   * Time (ms) the app's middleware has to route an upgrade to a WebSocket
+   * route or answer it; after that the socket is refused. Default 10,000.
+   */
+  readonly routingTimeout?: number;
 }
 
 declare module 'fastify' {
@@ -155,14 +160,15 @@ export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fas
     checkUpgradeOptions('ws4tsFastify', options);
     checker.function('httpHandler');
     checker.duration('shutdownTimeout', { zero: true });
+    checker.duration('routingTimeout');
   } catch (error) {
     // A plugin reports through done(): register() then rejects with the error.
     done(error as Error);
     return;
   }
-  const { httpHandler: defaultHttpHandler, shutdownTimeout, ...defaults } = options;
+  const { httpHandler: defaultHttpHandler, shutdownTimeout, routingTimeout: routingOption, ...defaults } = options;
   const manager = defaults.manager ?? new WebSocketManager();
-  const routingTimeout = defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
+  const routingTimeout = routingOption ?? defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
   fastify.decorate('websocketManager', manager);
 
   fastify.addHook('onRoute', (routeOptions) => {

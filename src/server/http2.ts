@@ -282,7 +282,7 @@ export function http2Front(
   options: {
     maxHeaderBytes?: number;
     maxHeaderCount?: number;
-    handshakeTimeout: number;
+    headerTimeout: number;
     onStream: ((stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void) | undefined;
   },
 ): Http2Front {
@@ -296,7 +296,7 @@ export function http2Front(
     // Slowloris over HTTP/2: a session that opens no stream in time is dropped.
     const timer = setTimeout(() => {
       if (!session.destroyed) session.destroy();
-    }, options.handshakeTimeout);
+    }, options.headerTimeout);
     timer.unref();
     session.once('stream', () => clearTimeout(timer));
     session.once('close', () => clearTimeout(timer));

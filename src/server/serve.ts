@@ -40,8 +40,12 @@ export interface ServeOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
   maxHeaderBytes?: number;
   /** Most header fields (431 beyond). Default 100. */
   maxHeaderCount?: number;
-  /** Drop a client that has not completed its upgrade request after this many ms. Default 10,000. */
-  handshakeTimeout?: number;
+  /**
+   * Drop a client that has not sent its whole upgrade request (and, with
+   * `tls`, finished the TLS handshake; with `http2`, opened a stream) after
+   * this many ms: slowloris protection. Default 10,000.
+   */
+  headerTimeout?: number;
   /**
    * Ordinary (non-upgrade) HTTP requests. Default: answer 426 with a short
    * text. The callback owns the socket and must answer and end it.
@@ -133,7 +137,7 @@ export function serve(options: ServeOptions): WebSocketServer {
     ...(options.maxHeaderBytes !== undefined ? { maxHeaderBytes: options.maxHeaderBytes } : {}),
     ...(options.maxHeaderCount !== undefined ? { maxHeaderCount: options.maxHeaderCount } : {}),
   };
-  const handshakeTimeout = options.handshakeTimeout ?? DEFAULTS.handshakeTimeout;
+  const headerTimeout = options.headerTimeout ?? options.handshakeTimeout ?? DEFAULTS.headerTimeout;
   const sockets = new Set<Duplex>(); // sockets still in their HTTP handshake
   // Sockets past their head but not WebSockets: ordinary requests handed to
   // `onRequest`, and error answers draining. The manager does not know them,
@@ -153,7 +157,7 @@ export function serve(options: ServeOptions): WebSocketServer {
   };
 
   const route = (request: UpgradeRequestLike): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
-  const h2 = http2 === true ? http2Front(new Http2Acceptor(acceptors, route), { ...limits, handshakeTimeout, onStream }) : undefined;
+  const h2 = http2 === true ? http2Front(new Http2Acceptor(acceptors, route), { ...limits, headerTimeout, onStream }) : undefined;
 
   const onConnection = (socket: Socket): void => {
     // ALPN chose HTTP/2: the session is node:http2's, its streams ours.
@@ -163,7 +167,7 @@ export function serve(options: ServeOptions): WebSocketServer {
     // (the closures' shared context outlives the handshake; its slots need not).
     let parser: RequestHeadParser | undefined = new RequestHeadParser(limits);
     // Cast: with the DOM lib also loaded, the three-argument call would pick its `number` overload.
-    let timer: NodeJS.Timeout | undefined = setTimeout(destroySocket, handshakeTimeout, socket) as unknown as NodeJS.Timeout;
+    let timer: NodeJS.Timeout | undefined = setTimeout(destroySocket, headerTimeout, socket) as unknown as NodeJS.Timeout;
     timer.unref();
     const done = (): void => {
       if (timer === undefined) return;
@@ -240,7 +244,7 @@ export function serve(options: ServeOptions): WebSocketServer {
   };
 
   const server: NetServer = tls
-    ? createTlsServer({ ...(h2 !== undefined ? { ALPNProtocols: ['h2', 'http/1.1'] } : {}), ...tls, handshakeTimeout }, onConnection)
+    ? createTlsServer({ ...(h2 !== undefined ? { ALPNProtocols: ['h2', 'http/1.1'] } : {}), ...tls, handshakeTimeout: headerTimeout }, onConnection)
     : createNetServer({ noDelay: true }, onConnection);
   if (tls) server.on('tlsClientError', (_error, socket) => socket.destroy());
 

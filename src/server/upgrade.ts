@@ -79,6 +79,12 @@ export interface UpgradeOptions extends WebSocketOptions {
   /** Extra headers for the 101 response. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Give up (408) if `verify` takes longer than this many ms. Default 10,000. */
+  readonly verifyTimeout?: number;
+  /**
+   * @deprecated Say what you bound: `verifyTimeout` here, `headerTimeout` on
+   * `serve()`, `routingTimeout` on the Express and Fastify integrations.
+   * Still honoured wherever the new name is not given.
+   */
   readonly handshakeTimeout?: number;
   /** Called with every WebSocket once it is open. */
   readonly onConnection?: (ws: WebSocket) => void;
@@ -246,7 +252,7 @@ export function handshakeAcceptor(options: UpgradeOptions): HandshakeAcceptor {
       // Already answered 408: a late verdict must not start a connection.
       timedOut = true;
       carrier.refuse(handshakeError(408, 'Handshake timeout'));
-    }, options.handshakeTimeout ?? DEFAULTS.handshakeTimeout);
+    }, options.verifyTimeout ?? options.handshakeTimeout ?? DEFAULTS.verifyTimeout);
     verdict.then(
       (answer) => {
         clearTimeout(timer);

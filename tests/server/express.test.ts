@@ -186,8 +186,8 @@ test('route options reach the acceptor: subprotocols, and verify sees the Expres
   t.is(refusal.body, 'not ok\n');
 });
 
-test('a middleware that never answers gets the client a 408 after the handshake timeout', async (t) => {
-  const { url } = await running(t, (app) => app.ws('/stuck', () => {}, EchoWebSocket), { handshakeTimeout: 200 });
+test('a middleware that never answers gets the client a 408 after routingTimeout', async (t) => {
+  const { url } = await running(t, (app) => app.ws('/stuck', () => {}, EchoWebSocket), { routingTimeout: 200 });
   const started = Date.now();
   const refusal = await wsRefusal(t, `${url}/stuck`);
   t.is(refusal.status, 408);

@@ -186,7 +186,7 @@ test('an upgrade for a path without a route gets the 404 of Fastify', async (t) 
   t.is((await rawHttp(t, port, upgradeRequest('/nope').text)).status, 404);
 });
 
-test('a hook that never finishes gets the client a 408 after the handshake timeout', async (t) => {
+test('a hook that never finishes gets the client a 408 after the routing timeout (here by its deprecated name, handshakeTimeout)', async (t) => {
   const { url } = await running(
     t,
     (fastify) => fastify.get('/stuck', { websocket: true, onRequest: (_request, _reply, _done) => {} }, EchoWebSocket),

@@ -123,8 +123,8 @@ test('keepalive pings work per stream: a peer that never pongs is closed, the ot
   t.is((await within(lively.receive(), PATIENCE)).data, 'alive');
 });
 
-test('an HTTP/2 session that opens no stream is dropped after handshakeTimeout', async (t) => {
-  const { port } = await start(t, { tls: TLS, handshakeTimeout: 3000 });
+test('an HTTP/2 session that opens no stream is dropped after headerTimeout', async (t) => {
+  const { port } = await start(t, { tls: TLS, headerTimeout: 3000 });
   // Established (the server's SETTINGS arrived), then idle: dropped after the timeout.
   const session = await rawSession(t, port);
   const started = performance.now();

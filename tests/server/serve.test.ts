@@ -238,7 +238,7 @@ test('an upgrade request split into single bytes, with a frame pipelined after i
 });
 
 test('property: arbitrary request heads never crash the server', async (t) => {
-  const { port, url } = await start(t, { handler: EchoWebSocket, handshakeTimeout: 500 });
+  const { port, url } = await start(t, { handler: EchoWebSocket, headerTimeout: 500 });
   const line = fc.stringMatching(/^[ -~]{0,40}$/);
   const failures: string[] = [];
   const result = await fc.check(
@@ -260,8 +260,8 @@ test('property: arbitrary request heads never crash the server', async (t) => {
   await echoes(t, url);
 });
 
-test('slowloris: a client that never finishes its head is dropped after handshakeTimeout', async (t) => {
-  const { port, url } = await start(t, { handler: EchoWebSocket, handshakeTimeout: 200 });
+test('slowloris: a client that never finishes its head is dropped after headerTimeout', async (t) => {
+  const { port, url } = await start(t, { handler: EchoWebSocket, headerTimeout: 200 });
   const silent = await tcp(t, port);
   const started = Date.now();
   silent.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
@@ -282,7 +282,7 @@ test('slowloris: a client that never finishes its head is dropped after handshak
   await echoes(t, url);
 });
 
-test('the handshake timeout does not touch a connection once it is open', async (t) => {
+test('the header timeout (here by its deprecated name, handshakeTimeout) does not touch a connection once it is open', async (t) => {
   // Long enough for a loaded machine to finish the handshake in time (100 ms was not, on CI).
   const { url } = await start(t, { handler: EchoWebSocket, handshakeTimeout: 1000 });
   const peer = await wsPeer(t, url);
@@ -308,8 +308,8 @@ async function makeCertificate(): Promise<{ key: string; cert: string } | undefi
 test('tls: {key, cert} serves wss:// to a ws client', async (t) => {
   // A fresh certificate from openssl, or the committed test certificate without it.
   const credentials = (await makeCertificate()) ?? { key: TEST_KEY, cert: TEST_CERT };
-  const { port, server } = await start(t, { handler: EchoWebSocket, tls: credentials, handshakeTimeout: 300 });
-  // A client that never starts its TLS handshake is dropped after handshakeTimeout too.
+  const { port, server } = await start(t, { handler: EchoWebSocket, tls: credentials, headerTimeout: 300 });
+  // A client that never starts its TLS handshake is dropped after headerTimeout too.
   const silent = await tcp(t, port);
   const silentGone = closed(silent);
   const url = `wss://127.0.0.1:${port}/`;

@@ -161,11 +161,11 @@ test('a throwing or rejecting verify() is answered 500', async (t) => {
   }
 });
 
-test('a verify() slower than handshakeTimeout is answered 408, and its late verdict starts nothing', async (t) => {
+test('a verify() slower than verifyTimeout is answered 408, and its late verdict starts nothing', async (t) => {
   let opened = 0;
   const { port } = await serverWith(t, {
     ...echo,
-    handshakeTimeout: 100,
+    verifyTimeout: 100,
     verify: () => delay(300).then(() => true),
     onConnection: () => opened++,
   });
