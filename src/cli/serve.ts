@@ -16,7 +16,7 @@ import {
   type ConnectionHandler,
   type Handler,
   type Route,
-  type UpgradeRequestLike,
+  type UpgradeRequest,
   type WebSocketServer,
 } from '../index.js';
 import { choice, integer, parse, port, UsageError } from './args.js';
@@ -131,7 +131,7 @@ export async function runServe(argv: readonly string[]): Promise<void> {
     },
   };
   const chatRoute: Route = { handler: chatHandler(rooms), deflate, maxPayload: 64 * 1024 };
-  const routes = (request: UpgradeRequestLike): Route => (pathOf(request.url) === '/chat' ? chatRoute : echoRoute);
+  const routes = (request: UpgradeRequest): Route => (pathOf(request.url) === '/chat' ? chatRoute : echoRoute);
 
   const site = {
     staticDir: values.static,

@@ -13,12 +13,17 @@ import type { Extension, ExtensionFactory, ExtensionOffer } from './extension.js
 import { type HttpHeaders, isToken, parseExtensions, parseTokenList, serializeExtensions } from './headers.js';
 import { acceptKey, checkValue, extraHeaders, invalidArgument, isValidKey, single, upgradeProblem } from './handshake.js';
 
-/** The parts of an HTTP upgrade request the handshake looks at (node:http's `IncomingMessage` fits). */
+/**
+ * An HTTP upgrade request: the parts the handshake, `verify` and routing
+ * look at. node:http's `IncomingMessage` fits, an HTTP/2 extended CONNECT is
+ * presented as one, and the standalone server's parsed request
+ * (`ParsedRequest`) and a connection's `ws.request` (`RequestInfo`) extend it.
+ */
 export interface UpgradeRequest {
   /** Request method; must be `GET`. */
-  readonly method: string;
+  readonly method?: string | undefined;
   /** Request target, e.g. `/chat?room=1` (not checked here; routing is the server's business). */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /** HTTP version without the `HTTP/` prefix, e.g. `1.1`. */
   readonly httpVersion: string;
   /** Headers with lower-case names. */

@@ -11,7 +11,7 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
-import { reportCallbackError, type UpgradeOptions, type UpgradeRequestLike } from './upgrade.js';
+import { reportCallbackError, type UpgradeOptions, type UpgradeRequest } from './upgrade.js';
 import { Acceptors, findRoute, type Routes } from './routes.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { checkRoutes, checkServer, checkUpgradeOptions } from '../options.js';
@@ -59,7 +59,7 @@ export function attach(server: HttpServer | HttpsServer | Http2SecureServer | Ht
   const defaults: Partial<UpgradeOptions> = { ...options, manager };
   const acceptors = new Acceptors(defaults);
   const streams = isHttp2Server(server) ? attachStreams(server, routes, acceptors) : undefined;
-  const onUpgrade = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array): void => {
+  const onUpgrade = (request: UpgradeRequest, socket: Duplex, head: Uint8Array): void => {
     const answer = (status: number, reason: string): void => refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', reason, { status }));
     // A throwing routes function, route options that fail their check, or a
     // throwing onConnection fail this request (500, reported), never the

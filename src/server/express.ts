@@ -25,14 +25,15 @@ import type { Handler } from '../handler.js';
 import type { WebSocket } from '../websocket.js';
 import { upgradeHandler, type UpgradeOptions } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
+import type { Route } from './routes.js';
 import { OptionsChecker, checkHandler, checkServer, checkUpgradeOptions, describe } from '../options.js';
 import { DEFAULT_ROUTING_TIMEOUT, RequestRegistry, claimUpgrade, closeWithServer, isPendingUpgrade, routeUpgrade } from './framework.js';
 
 /** A route path as Express takes it. */
 export type ExpressPath = string | RegExp | readonly (string | RegExp)[];
 
-/** What a WebSocket route runs: a handler, or acceptor options with one (the app's manager is always used). */
-export type ExpressRoute = Handler | Omit<UpgradeOptions, 'manager'>;
+/** @deprecated The same as {@link Route}: a handler, or acceptor options with one (the app's manager is always used). */
+export type ExpressRoute = Route;
 
 /** The method {@link expressWebSockets} adds to the app. */
 export interface WebSocketApplication {
@@ -42,7 +43,7 @@ export interface WebSocketApplication {
    * the last argument handles the connection. Plain GETs on `path` skip
    * this route entirely.
    */
-  ws(path: ExpressPath, ...handlers: [...RequestHandler[], ExpressRoute]): this;
+  ws(path: ExpressPath, ...handlers: [...RequestHandler[], Route]): this;
 }
 
 /** Options of {@link expressWebSockets}: acceptor defaults for every route, plus where to listen. */
@@ -133,15 +134,20 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
   const routingTimeout = routingOption ?? defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
   const attached = new Map<HttpServer | HttpsServer, () => void>();
 
-  function ws(path: ExpressPath, ...handlers: [...RequestHandler[], ExpressRoute]): A {
-    const route = handlers.pop() as ExpressRoute | undefined;
+  function ws(path: ExpressPath, ...handlers: [...RequestHandler[], Route]): A {
+    const route = handlers.pop() as Route | undefined;
     if (route === undefined) throw new TypeError('app.ws(path, ...middlewares, handler) needs a handler');
     if (!isExpressPath(path)) throw new TypeError(`app.ws(): path must be a string, a RegExp or an array of them, got ${describe(path)}`);
     const middlewares = handlers as RequestHandler[];
     middlewares.forEach((middleware, index) => {
       if (typeof middleware !== 'function') throw new TypeError(`app.ws(): middleware ${index + 1} must be a function, got ${describe(middleware)}`);
     });
-    if (typeof route === 'object' && route !== null) checkUpgradeOptions('app.ws()', route, { handlerRequired: true, prefix: 'route' });
+    if (typeof route === 'object' && route !== null) {
+      checkUpgradeOptions('app.ws()', route, { handlerRequired: true, prefix: 'route' });
+      if (route.manager !== undefined && route.manager !== manager) {
+        throw new TypeError("app.ws(): route.manager is not allowed: every route uses the app's manager (pass it as expressWebSockets(app, { manager }))");
+      }
+    }
     else checkHandler(new OptionsChecker('app.ws()', { handler: route }, 'arguments'), 'handler', true);
     const routeOptions = typeof route === 'function' ? { handler: route } : route;
     // One acceptor per route: its options, extension factory and connection

@@ -23,6 +23,7 @@
  *
  * @module
  */
+import type { RequestInfo } from '../websocket/options.js';
 import { WebSocketError, localError } from '../protocol/errors.js';
 import { checkFraming, headError, isAbsoluteForm } from './http-framing.js';
 import { TOKEN_CHARS } from '../protocol/headers.js';
@@ -56,7 +57,7 @@ export const DEFAULT_REQUEST_HEAD_LIMITS: Readonly<RequestHeadLimits> = Object.f
  * Values are decoded as Latin-1 (obs-text bytes survive unchanged) and
  * trimmed of optional whitespace.
  */
-export interface ParsedRequest {
+export interface ParsedRequest extends RequestInfo {
   /** The method token, case preserved (`GET`). */
   method: string;
   /** The request-target as received: origin-form (`/chat?x=1`) or absolute-form (`http://host/chat`). */

@@ -30,7 +30,7 @@ import { WebSocketError } from '../protocol/errors.js';
 import { isExtendedConnect, validateConnectRequest, connectResponseHeaders } from '../protocol/extended-connect.js';
 import { Http2StreamTransport } from '../transport/http2-stream.js';
 import { observeServerHandshake, observingHandshakes, settleServerHandshake } from '../observe/channels.js';
-import type { HandshakeCarrier, UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
+import type { HandshakeCarrier, UpgradeOptions, UpgradeRequest } from './upgrade.js';
 import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 
 /** The HTTP/2 settings a WebSocket server needs (RFC 8441 §3). */
@@ -69,7 +69,7 @@ export function refuseStream(stream: ServerHttp2Stream, error: WebSocketError): 
 }
 
 /** The request as routes, `verify` and `ws.request` see it: `:path` as the URL, `host` filled from `:authority`. */
-export function streamRequest(headers: IncomingHttpHeaders): UpgradeRequestLike {
+export function streamRequest(headers: IncomingHttpHeaders): UpgradeRequest {
   const authority = headers[':authority'];
   const withHost = headers.host === undefined && typeof authority === 'string' ? { ...headers, host: authority } : headers;
   return { method: 'CONNECT', url: headers[':path'] ?? '/', httpVersion: '2.0', headers: withHost };
@@ -101,13 +101,13 @@ function streamCarrier(stream: ServerHttp2Stream, key: string | undefined): Hand
  */
 export class Http2Acceptor {
   readonly #acceptors: Acceptors;
-  readonly #route: (request: UpgradeRequestLike) => Route | undefined;
+  readonly #route: (request: UpgradeRequest) => Route | undefined;
   readonly #sessions = new Set<Http2Session>();
   #streams = 0;
   #sessionCount = 0;
 
   /** @internal Built by attach() and serve(). */
-  constructor(acceptors: Acceptors, route: (request: UpgradeRequestLike) => Route | undefined) {
+  constructor(acceptors: Acceptors, route: (request: UpgradeRequest) => Route | undefined) {
     this.#acceptors = acceptors;
     this.#route = route;
   }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-export { upgradeHandler, type UpgradeOptions, type UpgradeListener, type UpgradeRequestLike, type Rejection } from './upgrade.js';
+export { upgradeHandler, type UpgradeOptions, type UpgradeListener, type UpgradeRequest, type UpgradeRequestLike, type Rejection } from './upgrade.js';
 export { attach, type Attachment, type Http2Attachment } from './attach.js';
 export type { Http2Acceptor } from './http2.js';
 export type { Route, Routes } from './routes.js';

@@ -9,14 +9,18 @@ import {
   type HandshakeAcceptor,
   type UpgradeListener,
   type UpgradeOptions,
-  type UpgradeRequestLike,
+  type UpgradeRequest,
 } from './upgrade.js';
 import type { Handler } from '../handler.js';
 
-/** A route: a handler, or the full acceptor options for that path. */
+/**
+ * A route, for every server of the family (`serve`, `upgradeHandler` routes,
+ * Express's `app.ws`): a handler, or the full acceptor options for that path.
+ * Where the server owns the manager (Express), a route gives no `manager`.
+ */
 export type Route = Handler | UpgradeOptions;
 /** Routes by exact path (`/chat`), or a function choosing a route per request. */
-export type Routes = Readonly<Record<string, Route>> | ((request: UpgradeRequestLike) => Route | undefined);
+export type Routes = Readonly<Record<string, Route>> | ((request: UpgradeRequest) => Route | undefined);
 
 /** The path of a request target: origin-form or absolute-form, without the query. */
 export function pathOf(url: string | undefined): string {
@@ -31,7 +35,7 @@ export function pathOf(url: string | undefined): string {
 }
 
 /** The route for `request`, or undefined (answer 404). A routes function may throw. */
-export function findRoute(routes: Routes, request: UpgradeRequestLike): Route | undefined {
+export function findRoute(routes: Routes, request: UpgradeRequest): Route | undefined {
   if (typeof routes === 'function') return routes(request);
   const path = pathOf(request.url);
   return Object.hasOwn(routes, path) ? routes[path] : undefined;

@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketError } from '../protocol/errors.js';
 import { RequestHeadParser, type ParsedRequest } from './http-request.js';
-import type { UpgradeOptions, UpgradeRequestLike } from './upgrade.js';
+import type { UpgradeOptions, UpgradeRequest } from './upgrade.js';
 import { WebSocketManager, type CloseAllOptions } from './manager.js';
 import { Acceptors, findRoute, type Route, type Routes } from './routes.js';
 import type { Handler } from '../handler.js';
@@ -156,7 +156,7 @@ export function serve(options: ServeOptions): WebSocketServer {
     else refuse(socket, new WebSocketError('WS_ERR_HANDSHAKE', 'Internal server error', { status: 500 }));
   };
 
-  const route = (request: UpgradeRequestLike): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
+  const route = (request: UpgradeRequest): Route | undefined => (routes === undefined ? handler : findRoute(routes, request));
   const h2 = http2 === true ? http2Front(new Http2Acceptor(acceptors, route), { ...limits, headerTimeout, onStream }) : undefined;
 
   const onConnection = (socket: Socket): void => {

@@ -17,6 +17,7 @@ import {
   negotiateExtensions,
   selectProtocol,
   validateRequest,
+  type UpgradeRequest,
 } from '../protocol/handshake.js';
 import { WebSocketError } from '../protocol/errors.js';
 import type { ExtensionFactory, Extension, ExtensionOffer } from '../protocol/extension.js';
@@ -41,13 +42,9 @@ export interface Rejection {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** The request as the acceptor sees it (node:http's IncomingMessage fits). */
-export interface UpgradeRequestLike {
-  readonly method?: string | undefined;
-  readonly url?: string | undefined;
-  readonly httpVersion: string;
-  readonly headers: HttpHeaders;
-}
+/** @deprecated The same type as {@link UpgradeRequest}, under its old name. */
+export type UpgradeRequestLike = UpgradeRequest;
+export type { UpgradeRequest };
 
 /** Options of {@link upgradeHandler}, each with its default. */
 export interface UpgradeOptions extends WebSocketOptions {
@@ -65,7 +62,7 @@ export interface UpgradeOptions extends WebSocketOptions {
    * `false` (403) or a {@link Rejection} to refuse, anything else to accept.
    * A throwing hook answers 500.
    */
-  readonly verify?: (request: UpgradeRequestLike) => boolean | void | Rejection | Promise<boolean | void | Rejection>;
+  readonly verify?: (request: UpgradeRequest) => boolean | void | Rejection | Promise<boolean | void | Rejection>;
   /**
    * permessage-deflate (RFC 7692): on by default with memory-safe settings
    * (compression contexts created lazily and released after 10 s idle, a
@@ -96,7 +93,7 @@ export interface UpgradeOptions extends WebSocketOptions {
 }
 
 /** The signature of node:http's `'upgrade'` listener. */
-export type UpgradeListener = (request: UpgradeRequestLike, socket: Duplex, head: Uint8Array) => void;
+export type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Uint8Array) => void;
 
 function reject(socket: Duplex, error: WebSocketError): void {
   settleServerHandshake(socket, { status: error.status ?? 400, error });
@@ -158,7 +155,7 @@ export interface HandshakeCarrier {
 }
 
 /** The acceptor's core: one endpoint's rules, applied to a validated request over any carrier. @internal */
-export type HandshakeAcceptor = (request: UpgradeRequestLike, offer: HandshakeOffer, carrier: HandshakeCarrier) => void;
+export type HandshakeAcceptor = (request: UpgradeRequest, offer: HandshakeOffer, carrier: HandshakeCarrier) => void;
 
 /**
  * Build the acceptor core for one endpoint (shared by HTTP/1.1 upgrades and

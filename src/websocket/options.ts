@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { UpgradeRequest } from '../protocol/handshake-server.js';
 import type { Role } from '../protocol/connection.js';
 import type { Extension } from '../protocol/extension.js';
 import type { HttpHeaders } from '../protocol/headers.js';
@@ -57,11 +58,10 @@ export interface WebSocketOptions extends Partial<ProtocolLimits> {
   autoPong?: boolean;
 }
 
-/** The HTTP upgrade request a server connection came from. */
-export interface RequestInfo {
+/** The HTTP upgrade request a server connection came from: an {@link UpgradeRequest} whose method and target are known. */
+export interface RequestInfo extends UpgradeRequest {
   readonly method: string;
   readonly url: string;
-  readonly httpVersion: string;
   /** Header fields by lower-case name (repeated ones joined with ", ", `set-cookie` as an array, as node:http does). */
   readonly headers: HttpHeaders;
 }

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { expressWebSockets, requestOf, type ExpressWebSockets, type ExpressWebSocketsOptions } from '../../src/server/express.js';
 import { EchoWebSocket, type WebSocket } from '../../src/websocket.js';
+import { WebSocketManager } from '../../src/server/manager.js';
 import { PATIENCE, delay, rawClient, rawHttp, tcp, until, upgradeRequest, within } from '../helpers/loopback.js';
 import WS from 'ws';
 import { wsPeer } from '../helpers/ws-peer.js';
@@ -325,4 +326,10 @@ test('applying the integration twice to one app is refused', (t) => {
   const app = express();
   expressWebSockets(app);
   t.throws(() => expressWebSockets(app), { instanceOf: TypeError });
+});
+
+test("a route's manager other than the app's is refused when the route is declared", (t) => {
+  const { app, manager } = expressWebSockets(express());
+  t.throws(() => app.ws('/other', { handler: EchoWebSocket, manager: new WebSocketManager() }), { instanceOf: TypeError, message: /route\.manager is not allowed/ });
+  t.notThrows(() => app.ws('/same', { handler: EchoWebSocket, manager }));
 });
