@@ -23,11 +23,14 @@ import type { Duplex } from 'node:stream';
 import type { Express, Request, RequestHandler } from 'express';
 import type { Handler } from '../handler.js';
 import type { WebSocket } from '../websocket.js';
-import { upgradeHandler, type UpgradeOptions } from './upgrade.js';
-import { WebSocketManager, type CloseAllOptions } from './manager.js';
+import type { UpgradeOptions } from './upgrade.js';
+import type { WebSocketManager, CloseAllOptions } from './manager.js';
 import type { Route } from './routes.js';
 import { OptionsChecker, checkHandler, checkServer, checkUpgradeOptions, describe } from '../options.js';
-import { DEFAULT_ROUTING_TIMEOUT, RequestRegistry, claimUpgrade, closeWithServer, isPendingUpgrade, routeUpgrade } from './framework.js';
+import { RequestRegistry, closeWithServer, isPendingUpgrade, routeUpgrade } from './framework.js';
+import { frameworkSetup, routeAcceptor, type FrameworkBounds } from './framework-setup.js';
+
+export type { FrameworkBounds } from './framework-setup.js';
 
 /** A route path as Express takes it. */
 export type ExpressPath = string | RegExp | readonly (string | RegExp)[];
@@ -47,16 +50,9 @@ export interface WebSocketApplication {
 }
 
 /** Options of {@link expressWebSockets}: acceptor defaults for every route, plus where to listen. */
-export interface ExpressWebSocketsOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
+export interface ExpressWebSocketsOptions extends Partial<Omit<UpgradeOptions, 'handler'>>, FrameworkBounds {
   /** Serve upgrades of this server right away (same as calling `attach(server)`). */
   readonly server?: HttpServer | HttpsServer;
-  /** When a server closes: ms the close handshakes may take before stragglers are dropped. Default 5,000. */
-  readonly shutdownTimeout?: number;
-  /**
-   * Time (ms) the app's middleware has to route an upgrade to a WebSocket
-   * route or answer it; after that the socket is refused. Default 10,000.
-   */
-  readonly routingTimeout?: number;
 }
 
 /** What {@link expressWebSockets} returns. */
@@ -123,15 +119,10 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
   if (typeof candidate !== 'function' || typeof (candidate as { get?: unknown }).get !== 'function' || typeof (candidate as { listen?: unknown }).listen !== 'function') {
     throw new TypeError(`${where}: app must be an Express application (express()), got ${describe(app)}`);
   }
-  checkUpgradeOptions(where, options);
   if (options.server !== undefined) checkServer(where, options.server, 'options.server');
-  const checker = new OptionsChecker(where, options);
-  checker.duration('shutdownTimeout', { zero: true });
-  checker.duration('routingTimeout');
-  const { server: initialServer, shutdownTimeout, routingTimeout: routingOption, ...defaults } = options;
+  const { server: initialServer, ...rest } = options;
+  const { defaults, manager, routingTimeout, shutdownTimeout } = frameworkSetup(where, rest);
   if ((app as { [kApplied]?: true })[kApplied]) throw new TypeError('expressWebSockets() was already applied to this app');
-  const manager = defaults.manager ?? new WebSocketManager();
-  const routingTimeout = routingOption ?? defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
   const attached = new Map<HttpServer | HttpsServer, () => void>();
 
   function ws(path: ExpressPath, ...handlers: [...RequestHandler[], Route]): A {
@@ -150,17 +141,9 @@ export function expressWebSockets<A extends Express>(app: A, options: ExpressWeb
     }
     else checkHandler(new OptionsChecker('app.ws()', { handler: route }, 'arguments'), 'handler', true);
     const routeOptions = typeof route === 'function' ? { handler: route } : route;
-    // One acceptor per route: its options, extension factory and connection
-    // options are built once, not per upgrade.
-    const acceptor = upgradeHandler({ ...defaults, ...routeOptions, manager });
-    const accept: RequestHandler = (request) => {
-      // Only upgrades get here (onlyUpgrades). Unclaimable means answered
-      // (headers out: the response finishes it) or timed out (408 sent).
-      const claimed = claimUpgrade(request);
-      if (claimed === undefined) return;
-      requests.set(request, request);
-      acceptor(request, claimed.socket, claimed.head);
-    };
+    const acceptor = routeAcceptor({ ...defaults, ...routeOptions, manager }, requests);
+    // Only upgrades get here (onlyUpgrades).
+    const accept: RequestHandler = (request) => acceptor(request, request);
     // Express's typings want a mutable path array; it is only read.
     app.get(path as string, onlyUpgrades, ...middlewares, accept);
     return app;

@@ -39,13 +39,15 @@ import type {
 } from 'fastify';
 import type { Handler } from '../handler.js';
 import type { WebSocket } from '../websocket.js';
-import { upgradeHandler, type UpgradeOptions } from './upgrade.js';
-import { WebSocketManager } from './manager.js';
+import type { UpgradeOptions } from './upgrade.js';
+import type { WebSocketManager } from './manager.js';
 import { OptionsChecker, checkHandler, checkUpgradeOptions } from '../options.js';
-import { DEFAULT_ROUTING_TIMEOUT, RequestRegistry, claimUpgrade, isPendingUpgrade, routeUpgrade } from './framework.js';
+import { RequestRegistry, isPendingUpgrade, routeUpgrade } from './framework.js';
+import { frameworkSetup, routeAcceptor, type FrameworkBounds, type FrameworkSetup } from './framework-setup.js';
 
 /** What a plain (non-upgrade) request to a WebSocket route gets instead of 426. */
 export type HttpFallback = RouteHandlerMethod;
+export type { FrameworkBounds } from './framework-setup.js';
 
 /** Per-route acceptor options: `{ websocket: { protocols: ['chat'] } }` (the app's manager is always used). */
 export interface WebSocketRouteOptions extends Partial<Omit<UpgradeOptions, 'handler' | 'manager'>> {
@@ -54,16 +56,9 @@ export interface WebSocketRouteOptions extends Partial<Omit<UpgradeOptions, 'han
 }
 
 /** Options of {@link ws4tsFastify}: acceptor defaults for every WebSocket route. */
-export interface FastifyWebSocketOptions extends Partial<Omit<UpgradeOptions, 'handler'>> {
+export interface FastifyWebSocketOptions extends Partial<Omit<UpgradeOptions, 'handler'>>, FrameworkBounds {
   /** Answers plain GETs on WebSocket routes. Default: 426 Upgrade Required. */
   readonly httpHandler?: HttpFallback;
-  /** When the app closes: ms the close handshakes may take before stragglers are dropped. Default 5,000. */
-  readonly shutdownTimeout?: number;
-  /**
-   * Time (ms) the app's middleware has to route an upgrade to a WebSocket
-   * route or answer it; after that the socket is refused. Default 10,000.
-   */
-  readonly routingTimeout?: number;
 }
 
 declare module 'fastify' {
@@ -155,20 +150,19 @@ function upgradeRequired(_request: FastifyRequest, reply: FastifyReply): void {
  * ```
  */
 export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fastify, options, done) => {
+  let setup: FrameworkSetup<Omit<FastifyWebSocketOptions, 'httpHandler' | keyof FrameworkBounds>>;
+  let defaultHttpHandler: HttpFallback | undefined;
   try {
-    const checker = new OptionsChecker('ws4tsFastify', options);
-    checkUpgradeOptions('ws4tsFastify', options);
-    checker.function('httpHandler');
-    checker.duration('shutdownTimeout', { zero: true });
-    checker.duration('routingTimeout');
+    new OptionsChecker('ws4tsFastify', options).function('httpHandler');
+    const { httpHandler, ...rest } = options;
+    setup = frameworkSetup('ws4tsFastify', rest);
+    defaultHttpHandler = httpHandler;
   } catch (error) {
     // A plugin reports through done(): register() then rejects with the error.
     done(error as Error);
     return;
   }
-  const { httpHandler: defaultHttpHandler, shutdownTimeout, routingTimeout: routingOption, ...defaults } = options;
-  const manager = defaults.manager ?? new WebSocketManager();
-  const routingTimeout = routingOption ?? defaults.handshakeTimeout ?? DEFAULT_ROUTING_TIMEOUT;
+  const { defaults, manager, routingTimeout, shutdownTimeout } = setup;
   fastify.decorate('websocketManager', manager);
 
   fastify.addHook('onRoute', (routeOptions) => {
@@ -184,17 +178,13 @@ export const ws4tsFastify: FastifyPluginCallback<FastifyWebSocketOptions> = (fas
     const { httpHandler = defaultHttpHandler ?? upgradeRequired, ...acceptorOptions } = routeDefaults;
     // The declared handler is a ws4ts handler, not a Fastify one (see the RouteShorthandMethod overload).
     const handler = routeOptions.handler as unknown as Handler;
-    // One acceptor per route, built once (not per upgrade).
-    const acceptor = upgradeHandler({ ...defaults, ...acceptorOptions, handler, manager });
+    const acceptor = routeAcceptor({ ...defaults, ...acceptorOptions, handler, manager }, requests);
     routeOptions.handler = function (this: FastifyInstance, request, reply) {
       const raw: IncomingMessage = request.raw;
       if (!isPendingUpgrade(raw)) return httpHandler.call(this, request, reply);
       // Fastify must not answer or run its response hooks: the socket is ours now.
       void reply.hijack();
-      const claimed = claimUpgrade(raw);
-      if (claimed === undefined) return;
-      requests.set(raw, request);
-      acceptor(raw, claimed.socket, claimed.head);
+      acceptor(raw, request);
     };
   });
 
