@@ -85,55 +85,70 @@ for (const shape of ['hooks', 'loop', 'observable']) {
   });
 }
 
-test('npm start: 200 connections echoing 256 KiB messages, half dropped mid-frame, leave RSS within 64 MiB', async (t) => {
+// RSS measures what the process holds from the system, and the allocator
+// keeps freed buffers for reuse, so one round shows its peak, not a leak.
+// Repeated identical rounds show the difference: a process that keeps nothing
+// levels off, one that leaks grows with every round.
+const ROUNDS = 6;
+const ROUND_BUDGET = 160 * MiB;
+test('npm start: 200 connections echoing 256 KiB messages, half dropped mid-frame, six rounds: RSS levels off instead of growing with each round', async (t) => {
   t.timeout(120_000);
   const { child, port } = await startEcho(t, 'hooks');
   const warm = await open(port);
   warm.destroy();
   await delay(500);
-  const before = rss(child.pid!);
   const payload = new Uint8Array(256 * 1024).fill(3);
   const message = frame(2, payload, { mask: true });
   const expected = 10 + payload.length; // unmasked echo: 10-byte header
-  const sockets: Socket[] = [];
-  for (let i = 0; i < 200; i += 20) {
-    sockets.push(...(await Promise.all(Array.from({ length: 20 }, () => open(port)))));
-  }
-  t.teardown(() => sockets.forEach((s) => s.destroy()));
-  // Echo in waves of 20, so the figure shows what stays behind, not the peak of 200 messages in flight at once.
-  const echo = (batch: Socket[]) =>
-    Promise.all(
-      batch.map(
-        (socket) =>
-        new Promise<void>((resolve) => {
-          let got = 0;
-          socket.on('data', (chunk: Buffer) => {
-            got += chunk.length;
-            if (got >= expected) resolve();
-          });
-          socket.on('error', () => resolve());
-          socket.write(message);
-        }),
-      ),
-    );
-  for (let i = 0; i < sockets.length; i += 20) await echo(sockets.slice(i, i + 20));
-  // Half of them drop in the middle of their next frame.
-  sockets.forEach((socket, i) => {
-    if (i % 2 === 0) {
-      socket.write(message.subarray(0, message.length >> 1));
-      setTimeout(() => socket.destroy(), 20);
+  const round = async (): Promise<void> => {
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 200; i += 20) {
+      sockets.push(...(await Promise.all(Array.from({ length: 20 }, () => open(port)))));
     }
-  });
-  await delay(1000);
-  const open100 = rss(child.pid!);
-  // The other half leave with a close frame.
-  const close = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
-  sockets.forEach((socket, i) => {
-    if (i % 2 === 1) socket.end(close);
-  });
-  await delay(2000);
+    t.teardown(() => sockets.forEach((s) => s.destroy()));
+    // Echo in waves of 20, so the figure shows what stays behind, not the peak of 200 messages in flight at once.
+    const echo = (batch: Socket[]) =>
+      Promise.all(
+        batch.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              let got = 0;
+              socket.on('data', (chunk: Buffer) => {
+                got += chunk.length;
+                if (got >= expected) resolve();
+              });
+              socket.on('error', () => resolve());
+              socket.write(message);
+            }),
+        ),
+      );
+    for (let i = 0; i < sockets.length; i += 20) await echo(sockets.slice(i, i + 20));
+    // Half of them drop in the middle of their next frame.
+    sockets.forEach((socket, i) => {
+      if (i % 2 === 0) {
+        socket.write(message.subarray(0, message.length >> 1));
+        setTimeout(() => socket.destroy(), 20);
+      }
+    });
+    await delay(1000);
+    // The other half leave with a close frame.
+    const close = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
+    sockets.forEach((socket, i) => {
+      if (i % 2 === 1) socket.end(close);
+    });
+    await delay(2000);
+  };
+  const before = rss(child.pid!);
+  const figures: string[] = [];
+  for (let n = 1; n <= ROUNDS; n++) {
+    await round();
+    figures.push((rss(child.pid!) / MiB).toFixed(0));
+  }
   const after = rss(child.pid!);
-  t.log(`server RSS ${(before / MiB).toFixed(1)} → ${(open100 / MiB).toFixed(1)} MiB with 100 open → ${(after / MiB).toFixed(1)} MiB once all left`);
-  t.true(after - before < BUDGET, `RSS grew by ${((after - before) / MiB).toFixed(1)} MiB`);
+  t.log(`server RSS ${(before / MiB).toFixed(1)} MiB, then after each round: ${figures.join(', ')} MiB`);
+  // Measured plateaus: about 50 MiB above the start on Node 20, 100-125 MiB on
+  // Node 24. Keeping each dropped connection's half frame alone would add
+  // 6 × 100 × 256 KiB = 150 MiB; keeping the echoed messages, 300 MiB more.
+  t.true(after - before < ROUND_BUDGET, `${ROUNDS} rounds left RSS ${((after - before) / MiB).toFixed(1)} MiB above the start`);
   t.is(child.exitCode, null);
 });
