@@ -129,6 +129,10 @@ function sleep(clock: ReconnectClock, ms: number, signal: AbortSignal | undefine
  * ```
  */
 export function reconnect(url: string | URL, options: ReconnectOptions = {}): AsyncIterableIterator<WebSocket> {
+  // A wrong URL is a mistake to report now, like a wrong option, not a fatal error at the first attempt.
+  if (!(url instanceof URL) && !(typeof url === 'string' && URL.canParse(url))) {
+    throw new TypeError(`reconnect: url must be a WebSocket URL (a string or a URL), got ${typeof url === 'string' ? JSON.stringify(url) : typeof url}`);
+  }
   checkOptions(options);
   const clock = options.clock ?? realClock;
   const classify = options.classify ?? classifyError;

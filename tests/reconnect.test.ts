@@ -236,3 +236,8 @@ test('ReconnectingWebSocket: no queue by default, a bounded queue with an explic
   t.is((quota as DOMException).name, 'QuotaExceededError');
   throwing.close();
 });
+
+test('a URL that is not one is a TypeError from reconnect() itself, before any attempt', (t) => {
+  t.throws(() => reconnect(123 as unknown as string), { instanceOf: TypeError, message: /url must be a WebSocket URL/ });
+  t.throws(() => reconnect('not a url'), { instanceOf: TypeError, message: /"not a url"/ });
+});

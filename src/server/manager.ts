@@ -165,6 +165,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * bus, when the engine confirmed the subscription). Never rejects.
    */
   subscribe(ws: WebSocket, topic: string): Promise<void> {
+    checkTopic('subscribe', topic);
     if (!this.#connections.has(ws)) this.add(ws);
     let members = this.#topics.get(topic);
     if (members === undefined) this.#topics.set(topic, (members = new Set()));
@@ -188,6 +189,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
 
   /** Publish `data` to every subscriber of `topic`, through the bus. */
   publish(topic: string, data: SendData): void | Promise<PublishOutcome | void> {
+    checkTopic('publish', topic);
     return this.#bus.publish(topic, data);
   }
 
@@ -358,4 +360,9 @@ function safely<T>(listener: (value: T) => void, value: T): void {
 
 function isWebSocketLike(value: unknown): value is WebSocket {
   return typeof value === 'object' && value !== null && 'sendPrepared' in value;
+}
+
+/** Topics are strings (Redis channel and stream names are built from them): anything else is a TypeError. */
+function checkTopic(method: string, topic: unknown): void {
+  if (typeof topic !== 'string') throw new TypeError(`manager.${method}(): topic must be a string, got ${topic === null ? 'null' : typeof topic}`);
 }

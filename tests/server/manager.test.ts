@@ -496,3 +496,9 @@ test('a connection added while a shutdown is under way is closed with 1001 at on
   t.deepEqual(seen, [], 'not announced as a new connection');
   t.is(manager.size, 0);
 });
+
+test('a topic that is not a string is a TypeError from subscribe() and publish()', (t) => {
+  const manager = new WebSocketManager();
+  t.throws(() => manager.publish(42 as unknown as string, 'x'), { instanceOf: TypeError, message: /manager\.publish\(\): topic must be a string, got number/ });
+  t.throws(() => manager.subscribe(undefined as unknown as WebSocket, null as unknown as string), { instanceOf: TypeError, message: /got null/ });
+});
