@@ -5,7 +5,8 @@
  *
  * @module
  */
-export { WebSocket, EchoWebSocket } from './websocket/websocket.js';
+export { WebSocket } from './websocket/websocket.js';
+export { EchoWebSocket } from './websocket/echo.js';
 /** @internal The plumbing servers, the handler runner and managers use. */
 export { startWebSocket, kHandlerFailed, kOnceClosed, kCloseEmpty } from './websocket/websocket.js';
 export { prepareMessage, type PreparedMessage } from './websocket/prepared.js';

@@ -20,7 +20,7 @@ import { checkConnectOptions } from '../options.js';
 import { connect } from '../client.js';
 import type { WebSocket, WebSocketInit } from '../websocket.js';
 import { CloseEvent, ErrorEvent } from './events.js';
-import { sendArgument, sendSize, type WebSendData } from './rules.js';
+import { closeArguments, sendArgument, sendSize, type WebSendData } from './rules.js';
 
 /** `binaryType` values. */
 export type BinaryType = 'blob' | 'arraybuffer';
@@ -159,6 +159,23 @@ export function clientSend(ws: WebSocket, state: WebState, data: unknown, raw: (
   }
   state.pending += sendSize(payload);
   raw(payload);
+}
+
+/**
+ * `close(code, reason)` of a URL-built object, by the standard's rules:
+ * DOMExceptions for bad arguments, no code sent when none is given (1005).
+ * Closing while connecting abandons the handshake (the connection then
+ * fails, 1006): `undefined`, nothing to send. Otherwise the code and reason
+ * to send.
+ */
+export function clientClose(state: WebState, code: unknown, reason: unknown): { code: number; reason: string } | undefined {
+  const args = closeArguments(code, reason);
+  if (state.connecting || state.abandoned) {
+    if (!state.abandoned) state.abandoned = true;
+    state.abort?.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'));
+    return undefined;
+  }
+  return args;
 }
 
 /** Send queued items in order, reading each Blob before what follows it. */

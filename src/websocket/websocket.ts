@@ -1,9 +1,14 @@
 /**
  * `WebSocket`: one live connection over a transport — ws4py's WebSocket,
- * rebuilt around the sans-I/O engine. This file holds construction, the
- * hooks, the lifecycle (start, input, close) and `close`/`terminate`; the
- * inbox (receive side), the outbox (streams, drain, write rules), ping
- * tracking and the keepalive policy live next to it.
+ * rebuilt around the sans-I/O engine. This file holds the class: its
+ * fields, construction, the hooks, the hot paths (send, flush, input and
+ * dispatch) and the lifecycle entry points. What runs off those paths, or
+ * needs only what it is handed, lives next to it, one module per concern:
+ * the inbox (receive side), the outbox (streams, drain, write rules), ping
+ * tracking, the keepalive policy and its clocks (keepalive.ts,
+ * keepalive-clock.ts), the close sequence (closing.ts), the transport sink
+ * (sink.ts), the rarely used state (rare.ts), the Observable mixin
+ * (observable.ts); the WHATWG face is in src/web.
  *
  * Three ways to use it, as DESIGN.md describes: subclass it and override the
  * hooks (`opened`, `receivedMessage`, `ponged`, `closed`, `unhandledError`),
@@ -22,7 +27,7 @@ import type { Observable } from 'rxjs';
 import { Connection, ReadyState, type CloseOutcome, type ConnectionEvent } from '../protocol/connection.js';
 import { WebSocketError } from '../protocol/errors.js';
 import { DEFAULT_LIMITS, type Message } from '../protocol/message.js';
-import type { Transport, TransportSink } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 import { GuardedObservable, Inbox, type InboxHost } from './inbox.js';
 import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_WRITE_HIGH_WATER_MARK, Outbox, overCap, writeLowWaterMark, type OutboxHost, type SendStream } from './outbox.js';
 import type { PreparedMessage } from './prepared.js';
@@ -30,13 +35,18 @@ import type { RequestInfo, ResponseInfo, SendData, WebSocketInit, WebSocketOptio
 import { toPayload } from './payload.js';
 import { PingTracker, rejectedPing } from './pings.js';
 import { handled } from './handled.js';
-import { keepaliveStep, keepalivePeriod } from './keepalive.js';
-import { addTicker, kTick, removeTicker, type Tickable } from './timer-wheel.js';
-import { closeChannel, errorChannel, openChannel } from '../observe/channels.js';
+import { KEEPALIVE_PAYLOAD, KeepaliveClock } from './keepalive-clock.js';
+import { kTick } from './timer-wheel.js';
+import { Sink, kClose, kData, kDrain, kEnd } from './sink.js';
+import { Rare } from './rare.js';
+import { checkCloseArguments, settleClose } from './closing.js';
+import { report } from './report.js';
+import { installObservable } from './observable.js';
+import { errorChannel, openChannel } from '../observe/channels.js';
 import type { ConnectionCounters } from '../observe/counters.js';
 import { EventTargetBase, Listeners } from '../web/event-target.js';
-import { PendingTransport, WebState, clientBufferedAmount, clientReadyState, clientSend, closeEvents, messageEvent, startClient, type BinaryType, type WebSocketClientOptions } from '../web/client.js';
-import { closeArguments, parseProtocols, parseWebSocketUrl } from '../web/rules.js';
+import { PendingTransport, WebState, clientBufferedAmount, clientClose, clientReadyState, clientSend, messageEvent, startClient, type BinaryType, type WebSocketClientOptions } from '../web/client.js';
+import { parseProtocols, parseWebSocketUrl } from '../web/rules.js';
 import { installWebInterface } from '../web/interface.js';
 import type { EventListenerLike, ListenerOptions } from '../web/event-target.js';
 import type { CloseEvent as CloseEventType } from '../web/events.js';
@@ -50,10 +60,6 @@ export const kOnceClosed: unique symbol = Symbol('ws4ts.onceClosed');
 /** @internal Start the closing handshake with an empty close frame (the peer sees 1005): WebSocketStream's close with no code. */
 export const kCloseEmpty: unique symbol = Symbol('ws4ts.closeEmpty');
 
-const kData = Symbol('ws4ts.data');
-const kEnd = Symbol('ws4ts.end');
-const kDrain = Symbol('ws4ts.drain');
-const kClose = Symbol('ws4ts.close');
 const kFlush = Symbol('ws4ts.flush');
 const kAfterInput = Symbol('ws4ts.afterInput');
 const kAdopt = Symbol('ws4ts.adopt');
@@ -61,26 +67,6 @@ const kAdopt = Symbol('ws4ts.adopt');
 /** Start a WebSocket built by a server or `connect()`: attach, open, run hooks. @internal */
 export function startWebSocket(ws: WebSocket): void {
   ws[kStart]();
-}
-
-/** The transport's view of a WebSocket: a small object, so no user method name is in the way. */
-class Sink implements TransportSink {
-  readonly ws: WebSocket;
-  constructor(ws: WebSocket) {
-    this.ws = ws;
-  }
-  onData(chunk: Uint8Array): void {
-    this.ws[kData](chunk);
-  }
-  onEnd(): void {
-    this.ws[kEnd]();
-  }
-  onDrain(): void {
-    this.ws[kDrain]();
-  }
-  onClose(error: Error | undefined): void {
-    this.ws[kClose](error);
-  }
 }
 
 function flushTick(ws: WebSocket): void {
@@ -98,24 +84,6 @@ const OUTPUT_PAUSED = 64; // reading paused: our output to the peer is over writ
 const PAUSED = INBOX_PAUSED | OUTPUT_PAUSED;
 const EVENTS = 128; // somebody listens: dispatch events (src/web)
 const WEB = 256; // built by `new WebSocket(url)`: the standard's send/close/readyState
-
-/** The state of a WebSocket that most idle connections never need. */
-class Rare {
-  head: Uint8Array | undefined = undefined;
-  closeTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  outcome: CloseOutcome | undefined = undefined;
-  error: WebSocketError | undefined = undefined;
-  messages$: Observable<Message> | undefined = undefined;
-  finished: Promise<CloseOutcome> | undefined = undefined;
-  resolveFinished: ((outcome: CloseOutcome) => void) | undefined = undefined;
-  pings: PingTracker | undefined = undefined;
-  closeListeners: ((ws: WebSocket) => void)[] | undefined = undefined;
-  stallBuffered = 0; // bufferedAmount at the last tick while output-paused
-  events: Listeners | undefined = undefined; // EventTarget listeners (src/web)
-  web: WebState | undefined = undefined; // the WHATWG face's state (src/web)
-}
-
-const KEEPALIVE_PAYLOAD = new Uint8Array([0x6b, 0x61]); // "ka"
 
 /**
  * One WebSocket connection, server or client side.
@@ -150,9 +118,8 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
   #connection!: Connection;
   #options!: WebSocketOptions;
   #flags = 0;
-  #lastInput = 0;
-  #tickerKey = 0;
-  #keepalivePingAt = 0; // a real field: every idle connection pings now and then
+  // Set while pingInterval or idleTimeout is on (servers ping by default).
+  #keepalive: KeepaliveClock | undefined;
   #largest = 0; // the largest message in the output backlog (the maxBufferedAmount rule)
   // The first close listener (a manager's); any others live in #rare.
   #onClosed: ((ws: WebSocket) => void) | undefined;
@@ -299,12 +266,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
 
   /** Resolves once the connection is closed, with `{code, reason, wasClean}`. Never rejects. */
   get finished(): Promise<CloseOutcome> {
-    const rare = this.#r;
-    if (rare.finished === undefined) {
-      if (rare.outcome !== undefined) rare.finished = Promise.resolve(rare.outcome);
-      else rare.finished = new Promise((resolve) => (rare.resolveFinished = resolve));
-    }
-    return rare.finished;
+    return this.#r.whenFinished();
   }
 
   // ─── receiving ───────────────────────────────────────────────────────────
@@ -453,9 +415,14 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
   #slowConsumer(backlog: number, cap: number): void {
     const error = new WebSocketError('WS_ERR_SLOW_CONSUMER', `slow consumer: ${backlog} bytes queued, over maxBufferedAmount (${cap})`, { closeCode: 1008, side: 'local' });
     this.#r.error = error;
-    this.#report(error);
+    report(this, error);
     // The peer does not read: the close frame would wait behind the backlog.
     // Queue it (a peer that wakes up sees why) and free the memory at once.
+    this.#drop(error);
+  }
+
+  /** Fail the connection with `error` (its close frame queued) and drop the transport at once. */
+  #drop(error: WebSocketError): void {
     this.#connection.fail(error);
     this[kFlush]();
     this.#transport.destroy();
@@ -473,7 +440,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
         return ws.#writeHighWaterMark;
       },
       sourceFailed: (error) => this[kHandlerFailed](error),
-      report: (error) => this.#report(error),
+      report: (error) => report(this, error),
     };
     this.#outbox = new Outbox(host);
     if (this.#flags & CLOSED) this.#outbox.close();
@@ -513,22 +480,12 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
    */
   close(code?: number, reason?: string): Promise<CloseOutcome> {
     if (this.#flags & WEB) {
-      // The standard's rules: DOMExceptions, no code sent when none is given, closing while connecting fails the connection.
-      ({ code, reason } = closeArguments(code, reason));
-      const state = this.#rare!.web!;
-      if (state.connecting || state.abandoned) {
-        if (!state.abandoned) state.abandoned = true;
-        state.abort?.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'));
-        return this.finished;
-      }
-    } else if (typeof code !== 'number' && code !== undefined) {
-      // A wrong type is the caller's bug, not a close code "that may not be sent".
-      throw new TypeError(`close(): code must be a number (1000–1003, 1007–1014, 3000–4999), got ${typeof code === 'string' ? JSON.stringify(code) + ' (a string)' : String(code)}`);
-    } else if (typeof reason !== 'string' && reason !== undefined) {
-      throw new TypeError(`close(): reason must be a string, got ${typeof reason}`);
-    } else if (code === 1005) {
-      // The engine reads 1005 as "send no code"; the API refuses it like ws and browsers do.
-      throw new WebSocketError('WS_ERR_INVALID_CLOSE_CODE', 'close code 1005 may not be sent', { side: 'local' });
+      // The standard's rules; closing while connecting fails the connection.
+      const args = clientClose(this.#rare!.web!, code, reason);
+      if (args === undefined) return this.finished;
+      ({ code, reason } = args);
+    } else {
+      checkCloseArguments(code, reason);
     }
     if (code === 1005) this.#connection.closeWithoutCode(); // only reachable by the WHATWG path
     else this.#connection.close(code ?? 1000, reason ?? '');
@@ -606,11 +563,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     this.#transport.attach(new Sink(this));
     this.#openedAt = Date.now();
     if (openChannel.hasSubscribers) openChannel.publish({ role: this.#connection.role, websocket: this, protocol: this.protocol, extensions: this.extensions });
-    const period = keepalivePeriod(this.#keepaliveSettings());
-    if (period > 0) {
-      this.#lastInput = performance.now();
-      this.#tickerKey = addTicker(this, period);
-    }
+    this.#keepalive = KeepaliveClock.start(this, this.#options);
     try {
       this.opened();
     } catch (error) {
@@ -624,14 +577,10 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     }
   }
 
-  #keepaliveSettings(): { pingInterval: number | null | undefined; pongTimeout: number; idleTimeout: number | null | undefined } {
-    const o = this.#options;
-    return { pingInterval: o.pingInterval, pongTimeout: o.pongTimeout ?? 20_000, idleTimeout: o.idleTimeout };
-  }
-
   /** @internal */
   [kData](chunk: Uint8Array): void {
-    if (this.#tickerKey !== 0) this.#lastInput = performance.now();
+    const keepalive = this.#keepalive;
+    if (keepalive !== undefined) keepalive.lastInput = performance.now();
     this.#bytesIn += chunk.length;
     this.#connection.receive(chunk);
     this[kAfterInput]();
@@ -682,41 +631,17 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     this.#outbox?.drained();
   }
 
-  /** @internal */
+  /** @internal The transport closed: see closing.ts for the sequence. */
   [kClose](_error: Error | undefined): void {
     if (this.#flags & CLOSED) return;
     this.#flags |= CLOSED;
-    const connection = this.#connection;
-    if (connection.readyState !== ReadyState.CLOSED) connection.receiveEof();
-    const rare = this.#rare;
-    if (rare?.closeTimer !== undefined) clearTimeout(rare.closeTimer);
-    if (this.#tickerKey !== 0) removeTicker(this, this.#tickerKey);
-    for (const extension of connection.extensions) extension.dispose(); // release zlib state (RFC 7692)
-    const outcome = connection.closeOutcome();
-    this.#r.outcome = outcome;
-    if (closeChannel.hasSubscribers) {
-      closeChannel.publish({ role: connection.role, websocket: this, code: outcome.code, reason: outcome.reason, wasClean: outcome.wasClean, duration: Date.now() - this.#openedAt });
-    }
-    try {
-      this.closed(outcome.code, outcome.reason);
-    } catch (error) {
-      this.#report(error);
-    }
-    if (this.#flags & EVENTS) for (const event of closeEvents(outcome, this.#rare!.error ?? this.#rare!.web?.failure)) this.#dispatch(event);
+    this.#keepalive?.stop(this);
+    const rare = this.#r;
     const first = this.#onClosed;
     this.#onClosed = undefined;
-    const listeners = this.#rare?.closeListeners;
-    if (this.#rare) this.#rare.closeListeners = undefined;
-    for (const listener of first === undefined ? (listeners ?? []) : [first, ...(listeners ?? [])]) {
-      try {
-        listener(this);
-      } catch (error) {
-        this.#report(error);
-      }
-    }
-    this.#rare!.resolveFinished?.(outcome);
-    this.#inbox?.close(this.#rare!.error);
-    this.#rare!.pings?.close();
+    settleClose(this, this.#connection, rare, first, this.#openedAt, (this.#flags & EVENTS) !== 0);
+    this.#inbox?.close(rare.error);
+    rare.pings?.close();
     this.#outbox?.close();
   }
 
@@ -731,7 +656,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
   }
 
   #onPong(data: Uint8Array): void {
-    this.#keepalivePingAt = 0;
+    if (this.#keepalive !== undefined) this.#keepalive.pingSentAt = 0;
     this.#rare?.pings?.pong(data, performance.now());
     try {
       this.ponged(data);
@@ -740,39 +665,18 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     }
   }
 
-  /** @internal Timer wheel: run the keepalive policy. */
+  /** @internal Timer wheel: run the keepalive policy (keepalive-clock.ts) and carry out its decision. */
   [kTick](now: number): void {
     if (this.#flags & CLOSED || this.#connection.closeExpected) return;
+    const keepalive = this.#keepalive!;
     const outputPaused = (this.#flags & OUTPUT_PAUSED) !== 0;
-    if (outputPaused) {
-      // While the peer does not take our output we do not read it: progress
-      // of the output is the sign of life.
-      const rare = this.#r;
-      const buffered = this.#queued;
-      if (buffered < rare.stallBuffered) this.#lastInput = now;
-      rare.stallBuffered = buffered;
-    }
-    const action = keepaliveStep(
-      now,
-      { lastInput: this.#lastInput, pingSentAt: this.#keepalivePingAt, inboxPaused: (this.#flags & INBOX_PAUSED) !== 0, outputPaused },
-      this.#keepaliveSettings(),
-    );
-    switch (action) {
-      case 'restart':
-        // We stopped reading (read backpressure): the silence is ours and the
-        // peer's pong may be waiting unread. Restart the clocks instead of
-        // closing a live peer as dead; they run again once reading resumes.
-        this.#keepalivePingAt = 0;
-        this.#lastInput = now;
-        return;
+    if (outputPaused) keepalive.outputProgress(now, this.#queued, this.#r);
+    switch (keepalive.step(now, (this.#flags & INBOX_PAUSED) !== 0, outputPaused)) {
       case 'dead':
         // A peer that does not answer is dead: tell it (1011) and drop it.
-        this.#connection.fail(new WebSocketError('WS_ERR_PING_TIMEOUT', 'keepalive ping timeout', { closeCode: 1011, side: 'local' }));
-        this[kFlush]();
-        this.#transport.destroy();
+        this.#drop(new WebSocketError('WS_ERR_PING_TIMEOUT', 'keepalive ping timeout', { closeCode: 1011, side: 'local' }));
         return;
       case 'ping':
-        this.#keepalivePingAt = now;
         this.#connection.ping(KEEPALIVE_PAYLOAD);
         this[kFlush]();
         return;
@@ -784,14 +688,6 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     }
   }
 
-  #report(error: unknown): void {
-    try {
-      this.unhandledError(error);
-    } catch {
-      // A throwing error hook must not take anything else down.
-    }
-  }
-
   /** @internal Report a handler failure and close this connection with 1011. */
   [kHandlerFailed](error: unknown): void {
     // Not handler bugs, so not reported: the peer's own protocol error coming
@@ -800,7 +696,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     const failed = this.#rare?.error;
     if (this.readyState !== ReadyState.OPEN && error instanceof WebSocketError && (error.code === 'WS_ERR_CLOSED' || error === failed)) return;
     if (errorChannel.hasSubscribers) errorChannel.publish({ role: this.#connection.role, websocket: this, error });
-    this.#report(error);
+    report(this, error);
     if (this.#flags & CLOSED || this.#connection.closeExpected) return;
     this.#connection.fail(new WebSocketError('WS_ERR_HANDLER', 'internal error', { closeCode: 1011, side: 'local', cause: error }));
     this[kFlush]();
@@ -809,7 +705,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
   // ─── the WHATWG face (src/web) ───────────────────────────────────────────
 
   #dispatch(event: Event): void {
-    this.#rare!.events!.dispatch(this, event, (error) => this.#report(error));
+    this.#rare!.events!.dispatch(this, event, (error) => report(this, error));
   }
 
   static #events(ws: WebSocket, create: boolean): Listeners | undefined {
@@ -829,7 +725,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     installWebInterface<WebSocket>(WebSocket, {
       events: WebSocket.#events as never,
       web: WebSocket.#web as never,
-      report: (ws, error) => ws.#report(error),
+      report,
     });
   }
 
@@ -854,22 +750,7 @@ const webHost = {
  * choose between two function types by the number of parameters).
  */
 export interface WebSocket extends Observable<Message> {}
-// On the prototype, not per instance: an idle connection holds no closure for them.
-const observableMethods = ['subscribe', 'pipe', 'forEach', 'lift', 'toPromise'] as const;
-for (const name of observableMethods) {
-  Object.defineProperty(WebSocket.prototype, name, {
-    configurable: true,
-    writable: true,
-    value: function (this: WebSocket, ...args: unknown[]) {
-      const stream = this.messages$ as unknown as Record<string, (...a: unknown[]) => unknown>;
-      return stream[name]!(...args);
-    },
-  });
-}
-// Observable's (deprecated) public fields, for structural compatibility: a WebSocket is a source, not an operator chain.
-for (const name of ['source', 'operator'] as const) {
-  Object.defineProperty(WebSocket.prototype, name, { configurable: true, get: () => undefined });
-}
+installObservable(WebSocket); // observable.ts
 
 /** The WHATWG attributes, installed on the prototype by src/web/interface.ts. */
 export interface WebSocket {
@@ -888,11 +769,4 @@ export interface WebSocket {
   readonly CLOSED: 3;
   addEventListener(type: string, listener: EventListenerLike | null, options?: ListenerOptions | boolean): void;
   removeEventListener(type: string, listener: EventListenerLike | null, options?: EventListenerOptions | boolean): void;
-}
-
-/** A WebSocket that sends every message back, as ws4py's EchoWebSocket. */
-export class EchoWebSocket extends WebSocket {
-  override receivedMessage(message: Message): void {
-    this.send(message.data);
-  }
 }
