@@ -272,7 +272,8 @@ for (const [name, handler] of Object.entries(earlyShapes)) {
     socket.on('data', (chunk: Buffer) => void (received = Buffer.concat([received, chunk])));
     socket.write(Buffer.concat([Buffer.from(upgradeRequest().text), frame(1, 'early bird')]));
     // The echo is an unmasked text frame: 0x81, length, payload.
-    await within(until(() => received.includes(Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]))), PATIENCE, 'the echo');
-    t.pass();
+    const echo = Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]);
+    await within(until(() => received.includes(echo)), PATIENCE, 'the echo');
+    t.true(received.includes(echo), 'the early frame came back as an unmasked text frame');
   });
 }

@@ -271,8 +271,9 @@ test("a frame sent in the same packet as the upgrade request reaches the 'messag
   let received = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => void (received = Buffer.concat([received, chunk])));
   socket.write(Buffer.concat([Buffer.from(upgradeRequest().text), frame(1, 'early bird')]));
-  await within(until(() => received.includes(Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]))), PATIENCE, 'the echo');
-  t.pass();
+  const echo = Buffer.concat([Buffer.of(0x81, 10), Buffer.from('early bird')]);
+  await within(until(() => received.includes(echo)), PATIENCE, 'the echo');
+  t.true(received.includes(echo), 'the early frame came back as an unmasked text frame');
 });
 
 test("ws's connection dialect: on('message', (data, isBinary)), send(data, { binary }, cb), on('close', (code, reason))", async (t) => {

@@ -316,7 +316,7 @@ test('write() resolves only once the data is below the write high-water mark', a
   (paused as unknown as { _socket: { resume(): void } })._socket.resume();
   await within(writer.ready, 10_000, 'writer.ready after the peer reads again');
   await until(() => received === written, 10_000, 'every message received');
-  t.pass();
+  t.is(received, written, 'every message written reached the peer');
 });
 
 // ─── server side ────────────────────────────────────────────────────────────
