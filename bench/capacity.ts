@@ -42,6 +42,8 @@ export interface CapacityOptions {
   readonly quick: boolean;
   readonly loadgen: Child;
   readonly serverCpu?: number;
+  /** Compiled ws4ts-serve.js of another commit (`--baseline REF`): measured as `ws4ts-serve-baseline`. */
+  readonly baseline?: string;
   readonly log: (line: string) => void;
 }
 
@@ -52,6 +54,8 @@ export interface CapacityTarget {
   readonly env: Readonly<Record<string, string>>;
   /** Interpreter other than Node (the Bun binary). */
   readonly runtime?: string;
+  /** `script` is already a compiled path (a baseline's), not a source to look up. */
+  readonly precompiled?: boolean;
 }
 
 /**
@@ -76,7 +80,7 @@ export function capacityTargets(...given: [bun?: string | undefined]): CapacityT
 async function measure(target: CapacityTarget, count: number, options: CapacityOptions): Promise<Omit<CapacityResult, 'target'>> {
   const server = await startChild({
     name: target.name,
-    script: compiled(target.script),
+    script: target.precompiled === true ? target.script : compiled(target.script),
     env: target.env,
     ...(target.runtime !== undefined ? { runtime: target.runtime } : { nodeFlags: ['--expose-gc'] }),
     ...(options.serverCpu !== undefined ? { cpu: options.serverCpu } : {}),
@@ -108,7 +112,10 @@ async function measure(target: CapacityTarget, count: number, options: CapacityO
 export async function runCapacity(options: CapacityOptions): Promise<CapacityResult[]> {
   const count = options.quick ? 2000 : 10_000;
   const rounds = options.quick ? 1 : 2;
-  const TARGETS = capacityTargets();
+  const TARGETS = [
+    ...capacityTargets(),
+    ...(options.baseline !== undefined ? [{ name: 'ws4ts-serve-baseline', script: options.baseline, env: {}, precompiled: true }] : []),
+  ];
   const runs = TARGETS.map(() => [] as Omit<CapacityResult, 'target'>[]);
   const errors: (string | undefined)[] = TARGETS.map(() => undefined);
   for (let round = 0; round < rounds; round++) {

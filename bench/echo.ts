@@ -132,6 +132,8 @@ export interface EchoOptions {
   readonly loadgen: Child;
   readonly serverCpu?: number;
   readonly only?: readonly string[];
+  /** Compiled ws4ts-serve.js of another commit (`--baseline REF`): runs as `ws4ts-baseline`, hooks shape. */
+  readonly baseline?: string;
   readonly log: (line: string) => void;
 }
 
@@ -149,6 +151,8 @@ const RATIO_PAIRS: readonly [string, string][] = [
   ['ws4ts-loop', 'ws4ts-hooks'],
   ['ws4ts-observable', 'ws4ts-hooks'],
   ['ws-native', 'raw-tcp'],
+  ['ws4ts-hooks', 'ws4ts-baseline'],
+  ['ws4ts-baseline', 'ws-native'],
 ];
 
 /** The ratio names {@link runEcho} computes, as `a/b`. */
@@ -169,7 +173,8 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
   const rounds = options.rounds ?? (options.quick ? 2 : 3);
   const warmupMs = options.warmupMs ?? (options.quick ? 150 : 200);
   const durationMs = options.durationMs ?? (options.quick ? 300 : 400);
-  const targets = echoTargets().filter((t) => options.only === undefined || options.only.includes(t.name));
+  const baseline: EchoTarget[] = options.baseline !== undefined ? [{ name: 'ws4ts-baseline', script: options.baseline, args: ['--shape', 'hooks'] }] : [];
+  const targets = [...baseline, ...echoTargets()].filter((t) => options.only === undefined || options.only.includes(t.name) || t === baseline[0]);
   const servers: Child[] = [];
   try {
     for (const target of targets) {
@@ -242,7 +247,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
         return t ? `${name} ${Math.round(t.messagesPerSecond)}` : '';
       };
       options.log(
-        `echo ${label(cell, window).padEnd(44)} ${servers.map((s) => fmt(s.name)).join('  ')}  hooks/ws-native ${ratios['ws4ts-hooks/ws-native']?.toFixed(2)}  hooks/bun ${ratios['ws4ts-hooks/bun']?.toFixed(2) ?? '–'}  hooks/raw ${ratios['ws4ts-hooks/raw-tcp']?.toFixed(2)}`,
+        `echo ${label(cell, window).padEnd(44)} ${servers.map((s) => fmt(s.name)).join('  ')}  hooks/ws-native ${ratios['ws4ts-hooks/ws-native']?.toFixed(2)}  hooks/bun ${ratios['ws4ts-hooks/bun']?.toFixed(2) ?? '–'}  hooks/raw ${ratios['ws4ts-hooks/raw-tcp']?.toFixed(2)}${baseline.length ? `  hooks/baseline ${ratios['ws4ts-hooks/ws4ts-baseline']?.toFixed(3)}` : ''}`,
       );
     }
     return results;

@@ -85,6 +85,49 @@ function parseSection(results: readonly CaseResult[]): string {
   ].join('\n');
 }
 
+/**
+ * Before/after in one run (`--baseline REF`): this tree's hooks echo and
+ * serve() capacity over the baseline commit's, each also against ws so a
+ * reader can check that both sides moved together. Undefined without one.
+ */
+function baselineSection(r: BenchResults): string | undefined {
+  const echo = (r.echo ?? []).filter((c) => c.ratios['ws4ts-hooks/ws4ts-baseline'] !== undefined);
+  const now = find(r.capacity ?? [], 'ws4ts-serve');
+  const then = find(r.capacity ?? [], 'ws4ts-serve-baseline');
+  if (echo.length === 0 && then === undefined) return undefined;
+  const parts = ['## Before / after (`--baseline`)', '', 'Echo: this tree (hooks shape) and the baseline commit, in the same interleaved rounds.', ''];
+  parts.push(
+    markdownTable(
+      ['cell', 'now msg/s', 'baseline msg/s', 'now ÷ baseline', 'now ÷ ws native', 'baseline ÷ ws native'],
+      echo.map((c) => [
+        cellLabel(c),
+        num(find(c.targets, 'ws4ts-hooks')?.messagesPerSecond ?? Number.NaN),
+        num(find(c.targets, 'ws4ts-baseline')?.messagesPerSecond ?? Number.NaN),
+        ratio(c.ratios['ws4ts-hooks/ws4ts-baseline'] ?? Number.NaN),
+        ratio(c.ratios['ws4ts-hooks/ws-native'] ?? Number.NaN),
+        ratio(c.ratios['ws4ts-baseline/ws-native'] ?? Number.NaN),
+      ]),
+    ),
+  );
+  if (now !== undefined && then !== undefined) {
+    parts.push(
+      '',
+      'Capacity (`serve()`): idle memory and accept rate.',
+      '',
+      markdownTable(
+        ['', 'now', 'baseline', 'now ÷ baseline'],
+        [
+          ['RSS per idle connection', `${(now.rssPerConnection / 1000).toFixed(1)} KB`, `${(then.rssPerConnection / 1000).toFixed(1)} KB`, ratio(now.rssPerConnection / then.rssPerConnection)],
+          ['heap per idle connection', `${(now.heapPerConnection / 1000).toFixed(2)} KB`, `${(then.heapPerConnection / 1000).toFixed(2)} KB`, ratio(now.heapPerConnection / then.heapPerConnection)],
+          ['accepts per second', num(now.acceptRate), num(then.acceptRate), ratio(now.acceptRate / then.acceptRate)],
+          ['accepts per server CPU second', num(now.acceptPerCpuSecond), num(then.acceptPerCpuSecond), ratio(now.acceptPerCpuSecond / then.acceptPerCpuSecond)],
+        ],
+      ),
+    );
+  }
+  return parts.join('\n');
+}
+
 function echoSection(results: readonly EchoCellResult[]): string {
   const names = ['ws4ts-hooks', 'ws4ts-loop', 'ws4ts-observable', 'ws-js', 'ws-native', 'bun', 'raw-tcp'];
   const throughput = results.map((r) => [
@@ -345,6 +388,8 @@ export function renderResults(r: BenchResults, chartFile: string | undefined, so
   ];
   if (chartFile !== undefined) parts.push('', `![ws4ts ÷ peers](${chartFile})`);
   parts.push('', issue15Section(r), '', targetsSection(r));
+  const before = baselineSection(r);
+  if (before !== undefined) parts.push('', before);
   if (r.parse?.length) parts.push('', parseSection(r.parse));
   if (r.echo?.length) parts.push('', echoSection(r.echo));
   if (r.fanout?.length) parts.push('', fanoutSection(r.fanout));

@@ -16,16 +16,20 @@
  * full results). Flags: `--quick`, `--only parse,echo,fanout,capacity,micro,deflate`,
  * `--out FILE.md`, `--chart FILE.svg`, `--from FILE.json` (measure nothing:
  * render the report and chart again from a run's saved results, kept in
- * .bench-tmp/results.json).
+ * .bench-tmp/results.json), `--baseline REF` (also run commit REF's
+ * ws4ts, transpiled from `git archive`, as the echo target `ws4ts-baseline`
+ * and the capacity target `ws4ts-serve-baseline`: before/after in one run),
+ * `--rounds N` (echo rounds per cell), `--targets a,b` (echo targets to run;
+ * the baseline always runs when given).
  *
  * @module
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { canPin, cleanTranspiled, compiled, ROOT, startChild, transpile, type Child } from './lib/procs.js';
+import { canPin, cleanTranspiled, compiled, ROOT, startChild, transpile, transpileBaseline, type Child } from './lib/procs.js';
 import { bunSkipped, runEcho } from './echo.js';
 import { runFanout } from './fanout.js';
 import { runCapacity } from './capacity.js';
@@ -44,6 +48,9 @@ const { values } = parseArgs({
     out: { type: 'string' },
     chart: { type: 'string' },
     from: { type: 'string' },
+    baseline: { type: 'string' },
+    rounds: { type: 'string' },
+    targets: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -162,6 +169,11 @@ async function main(): Promise<void> {
   }
   log(`ws4ts benchmarks (${quick ? 'quick' : 'full'}), Node ${process.version}; ${pinned ? 'servers on CPU 0, load generator on CPU 1' : 'no CPU pinning'}`);
   await transpile();
+  const baseline = values.baseline !== undefined ? await transpileBaseline(values.baseline, 'bench/servers/ws4ts-serve.ts') : undefined;
+  if (baseline !== undefined) {
+    const commit = spawnSync('git', ['rev-parse', '--short', values.baseline!], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+    notes.push(`Baseline: \`ws4ts-baseline\` (echo, hooks shape) and \`ws4ts-serve-baseline\` (capacity) run commit ${commit} (\`--baseline ${values.baseline}\`) in the same interleaved rounds; ÷ baseline is this tree over that one.`);
+  }
   const noBun = bunSkipped();
   if (noBun !== undefined) {
     notes.push(noBun);
@@ -183,10 +195,15 @@ async function main(): Promise<void> {
     if (only.has('echo') || only.has('fanout') || only.has('capacity')) {
       loadgen = await startChild({ name: 'loadgen', script: compiled('bench/loadgen.ts'), ...(pinned ? { cpu: 1 } : {}) });
     }
-    const common = { quick, loadgen: loadgen!, log, ...(serverCpu !== undefined ? { serverCpu } : {}) };
+    const common = { quick, loadgen: loadgen!, log, ...(serverCpu !== undefined ? { serverCpu } : {}), ...(baseline !== undefined ? { baseline } : {}) };
+    const echoOptions = {
+      ...common,
+      ...(values.rounds !== undefined ? { rounds: Number(values.rounds) } : {}),
+      ...(values.targets !== undefined ? { only: values.targets.split(',') } : {}),
+    };
     if (only.has('echo')) {
       log('\n── echo ──');
-      results.echo = await runEcho(common);
+      results.echo = await runEcho(echoOptions);
     }
     if (only.has('fanout')) {
       log('\n── fan-out ──');

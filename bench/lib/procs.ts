@@ -6,7 +6,7 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { IpcClient } from './ipc.js';
@@ -71,6 +71,36 @@ export async function transpile(): Promise<string> {
     logLevel: 'warning',
   });
   return OUT;
+}
+
+/**
+ * Transpile another commit's ws4ts (its src/, bench/servers/ and bench/lib/,
+ * taken with `git archive`) next to this run's, so `--baseline REF` can run
+ * the old code as one more target in the same interleaved rounds: a
+ * before/after comparison that machine noise affects like every other ratio.
+ * Returns the compiled path of `source` in that tree.
+ */
+export async function transpileBaseline(ref: string, source: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const tree = join(OUT, 'baseline-src');
+  mkdirSync(tree, { recursive: true });
+  const archive = spawnSync('git', ['archive', '--format=tar', ref, 'src', 'bench/servers', 'bench/lib'], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
+  if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr.toString().trim()}`);
+  const untar = spawnSync('tar', ['-x', '-C', tree], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar: ${untar.stderr.toString().trim()}`);
+  const out = join(OUT, 'baseline');
+  await build({
+    entryPoints: [...walk(join(tree, 'src')), ...walk(join(tree, 'bench', 'servers')), ...walk(join(tree, 'bench', 'lib'))],
+    outdir: out,
+    outbase: tree,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  const script = join(out, source.replace(/\.ts$/, '.js'));
+  if (!existsSync(script)) throw new Error(`${ref} has no ${source}`);
+  return script;
 }
 
 /** The compiled path of a source file, e.g. `src/cli.ts` → `OUT/src/cli.js`. */

@@ -69,3 +69,30 @@ test('the chart renders to SVG when vega and vega-lite are installed', async (t)
   const svg = await renderRatioChart(ratioPoints(sample), 'title', libs);
   t.true(svg.startsWith('<svg'));
 });
+
+test('a run with --baseline gets a before/after section: echo per cell and serve() capacity, each over the baseline', (t) => {
+  const cell = sample.echo![0]!;
+  const capacity = (target: string, rss: number, rate: number) => ({
+    target,
+    connections: 2000,
+    rssPerConnection: rss,
+    heapPerConnection: 2900,
+    externalPerConnection: 0,
+    acceptSeconds: 2000 / rate,
+    acceptRate: rate,
+    acceptPerCpuSecond: rate,
+  });
+  const withBaseline: BenchResults = {
+    ...sample,
+    echo: [{ ...cell, targets: [...cell.targets, { ...cell.targets[0]!, target: 'ws4ts-baseline', messagesPerSecond: 8e5 }], ratios: { ...cell.ratios, 'ws4ts-hooks/ws4ts-baseline': 1.25, 'ws4ts-baseline/ws-native': 1.6 } }],
+    capacity: [capacity('ws4ts-serve', 9000, 3000), capacity('ws4ts-serve-baseline', 10000, 2500)],
+  };
+  const md = renderResults(withBaseline);
+  t.true(md.includes('## Before / after (`--baseline`)'));
+  const row = md.split('\n').find((line) => line.startsWith('| 32 B, 50 conn, window 32 |') && line.includes('1.25'));
+  t.truthy(row, 'the echo row carries now ÷ baseline');
+  t.true(row!.includes('1.60'), 'and baseline ÷ ws native');
+  t.true(md.split('\n').some((line) => line.startsWith('| RSS per idle connection |') && line.includes('0.90')));
+  t.true(md.split('\n').some((line) => line.startsWith('| accepts per second |') && line.includes('1.20')));
+  t.false(renderResults(sample).includes('Before / after'), 'no section without a baseline');
+});
