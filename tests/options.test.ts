@@ -65,9 +65,11 @@ const cases: Case[] = [
   ['serve: a class that is not a WebSocket', () => serve(loose({ port: 0, handler: class Foo {} })), TypeError, /options\.handler is a class that does not extend WebSocket/],
   ['serve: maxHeaderBytes 0', () => serve({ port: 0, handler: echo, maxHeaderBytes: 0 }), RangeError, /options\.maxHeaderBytes must be an integer number of bytes >= 1, got 0$/],
   ['serve: headerTimeout negative', () => serve(loose({ port: 0, handler: echo, headerTimeout: -1 })), RangeError, /options\.headerTimeout must be a number of ms > 0/],
-  ['serve: verifyTimeout a string', () => serve(loose({ port: 0, handler: echo, verifyTimeout: '1s' })), TypeError, /options\.verifyTimeout must be a number of ms > 0/],
-  ['express: routingTimeout a string', () => expressWebSockets(express(), loose({ routingTimeout: '5s' })), TypeError, /options\.routingTimeout must be a number of ms > 0/],
-  ['serve: handshakeTimeout a string', () => serve(loose({ port: 0, handler: echo, handshakeTimeout: '1s' })), TypeError, /options\.handshakeTimeout must be a number of ms > 0/],
+  ['serve: handshakeTimeout (deprecated) a string', () => serve(loose({ port: 0, handler: echo, handshakeTimeout: '1s' })), TypeError, /options\.handshakeTimeout must be a number of ms > 0/],
+  ['serve: headerTimeout a string', () => serve(loose({ port: 0, handler: echo, headerTimeout: '1s' })), TypeError, /^serve\(\): options\.headerTimeout must be a number of ms > 0, got "1s" \(a string\)$/],
+  ['serve: headerTimeout 0', () => serve({ port: 0, handler: echo, headerTimeout: 0 }), RangeError, /^serve\(\): options\.headerTimeout must be a number of ms > 0, got 0$/],
+  ['serve: verifyTimeout Infinity', () => serve({ port: 0, handler: echo, verifyTimeout: Infinity }), RangeError, /^serve\(\): options\.verifyTimeout must be a number of ms > 0, got Infinity$/],
+  ['serve: a route with verifyTimeout a string', () => serve(loose({ port: 0, routes: { '/a': { handler: echo, verifyTimeout: '1s' } } })), TypeError, /^serve\(\): options\.routes\["\/a"\]\.verifyTimeout must be a number of ms > 0/],
   ['serve: origins a string', () => serve(loose({ port: 0, handler: echo, origins: 'https://a.example' })), TypeError, /options\.origins must be an array of origins/],
   ['serve: server protocols with a space', () => serve({ port: 0, handler: echo, protocols: ['a b'] }), TypeError, /options\.protocols\[0\] is not a valid subprotocol name/],
   ['serve: verify not a function', () => serve(loose({ port: 0, handler: echo, verify: true })), TypeError, /options\.verify must be a function, got true$/],
@@ -79,6 +81,9 @@ const cases: Case[] = [
   ['attach: a route handler a string', () => attach(http.createServer(), loose({ '/': 'echo' })), TypeError, /^attach\(\): routes\["\/"\] must be a handler/],
   ['attach: options maxPayload 0', () => attach(http.createServer(), { '/': echo }, { maxPayload: 0 }), RangeError, /^attach\(\): options\.maxPayload must be/],
   ['upgradeHandler: no handler', () => upgradeHandler(loose({})), TypeError, /^upgradeHandler\(\): options\.handler must be a handler/],
+  ['upgradeHandler: verifyTimeout a string', () => upgradeHandler(loose({ handler: echo, verifyTimeout: '100' })), TypeError, /^upgradeHandler\(\): options\.verifyTimeout must be a number of ms > 0, got "100" \(a string\)$/],
+  ['upgradeHandler: verifyTimeout -1', () => upgradeHandler({ handler: echo, verifyTimeout: -1 }), RangeError, /^upgradeHandler\(\): options\.verifyTimeout must be a number of ms > 0, got -1$/],
+  ['attach: options verifyTimeout NaN', () => attach(http.createServer(), { '/': echo }, { verifyTimeout: Number.NaN }), RangeError, /^attach\(\): options\.verifyTimeout must be a number of ms > 0, got NaN$/],
   ['upgradeHandler: closeTimeout -1', () => upgradeHandler({ handler: echo, closeTimeout: -1 }), RangeError, /options\.closeTimeout must be a number of ms > 0/],
   // the manager and deflate
   ['manager: maxBufferedAmount a string', () => new WebSocketManager(loose({ maxBufferedAmount: '4MB' })), TypeError, /^new WebSocketManager\(\): options\.maxBufferedAmount must be an integer number of bytes >= 0/],
@@ -88,6 +93,11 @@ const cases: Case[] = [
   // Express
   ['express: not an app', () => expressWebSockets(loose({})), TypeError, /^expressWebSockets\(\): app must be an Express application/],
   ['express: shutdownTimeout a string', () => expressWebSockets(express(), loose({ shutdownTimeout: '5s' })), TypeError, /options\.shutdownTimeout must be a number of ms >= 0/],
+  ['express: routingTimeout a string', () => expressWebSockets(express(), loose({ routingTimeout: '5s' })), TypeError, /^expressWebSockets\(\): options\.routingTimeout must be a number of ms > 0, got "5s" \(a string\)$/],
+  ['express: routingTimeout 0', () => expressWebSockets(express(), { routingTimeout: 0 }), RangeError, /^expressWebSockets\(\): options\.routingTimeout must be a number of ms > 0, got 0$/],
+  ['express: handshakeTimeout (deprecated) negative', () => expressWebSockets(express(), { handshakeTimeout: -1 }), RangeError, /^expressWebSockets\(\): options\.handshakeTimeout must be a number of ms > 0, got -1$/],
+  ['express: verifyTimeout a string', () => expressWebSockets(express(), loose({ verifyTimeout: '5s' })), TypeError, /^expressWebSockets\(\): options\.verifyTimeout must be a number of ms > 0/],
+  ['express: app.ws route verifyTimeout 0', () => expressWebSockets(express()).app.ws('/x', { handler: echo, verifyTimeout: 0 }), RangeError, /^app\.ws\(\): route\.verifyTimeout must be a number of ms > 0, got 0$/],
   ['express: app.ws with a handler string', () => expressWebSockets(express()).app.ws('/x', loose('echo')), TypeError, /^app\.ws\(\): arguments\.handler must be a handler/],
   ['express: app.ws with a middleware that is not a function', () => expressWebSockets(express()).app.ws('/x', loose(1), echo), TypeError, /app\.ws\(\): middleware 1 must be a function, got 1$/],
   ['express: app.ws route options without a handler', () => expressWebSockets(express()).app.ws('/x', loose({ protocols: ['chat'] })), TypeError, /app\.ws\(\): route\.handler must be a handler/],
@@ -122,6 +132,19 @@ test('fastify: plugin options are checked at registration', async (t) => {
   await t.throwsAsync(async () => fastify.register(ws4tsFastify, loose({ maxPayload: -1 })), { instanceOf: RangeError, message: /^ws4tsFastify: options\.maxPayload/ });
 });
 
+test('fastify: routingTimeout and verifyTimeout are checked at registration, and verifyTimeout on a { websocket } route', async (t) => {
+  await t.throwsAsync(async () => Fastify().register(ws4tsFastify, loose({ routingTimeout: '1s' })), {
+    instanceOf: TypeError,
+    message: /^ws4tsFastify: options\.routingTimeout must be a number of ms > 0, got "1s" \(a string\)$/,
+  });
+  await t.throwsAsync(async () => Fastify().register(ws4tsFastify, { routingTimeout: -5 }), { instanceOf: RangeError, message: /^ws4tsFastify: options\.routingTimeout must be a number of ms > 0, got -5$/ });
+  await t.throwsAsync(async () => Fastify().register(ws4tsFastify, { verifyTimeout: 0 }), { instanceOf: RangeError, message: /^ws4tsFastify: options\.verifyTimeout must be a number of ms > 0, got 0$/ });
+  const fastify = Fastify();
+  await fastify.register(ws4tsFastify);
+  t.throws(() => fastify.get('/a', loose<{ websocket: true }>({ websocket: { verifyTimeout: '1s' } }), echo), { instanceOf: TypeError, message: /^GET \/a: websocket\.verifyTimeout must be a number of ms > 0/ });
+  await fastify.close();
+});
+
 test('close() with a code that is not a number is a TypeError that says so', async (t) => {
   const server = serve({ port: 0, handler: EchoWebSocket });
   await server.listening;
@@ -138,11 +161,16 @@ test('valid options at the limits are accepted', (t) => {
   t.notThrows(() => upgradeHandler({ handler: echo, pingInterval: null, idleTimeout: null, maxPayload: 1, protocols: ['chat.v2', "a!#$%&'*+-.^_`|~"], deflate: { clientMaxWindowBits: true, contextIdleTimeout: Infinity, level: -1 } }));
   t.notThrows(() => upgradeHandler({ handler: echo, protocols: (offered) => offered[0] }));
   t.notThrows(() => new WebSocketManager({ maxBufferedAmount: 0 }));
+  t.notThrows(() => upgradeHandler({ handler: echo, verifyTimeout: 1, handshakeTimeout: 1 }));
+  t.notThrows(() => expressWebSockets(express(), { routingTimeout: 1, verifyTimeout: Number.MAX_SAFE_INTEGER }));
 });
 
 test('defaults live in one place', (t) => {
   t.is(DEFAULTS.limits, DEFAULT_LIMITS);
   t.is(DEFAULTS.connectTimeout, 10_000);
   t.is(DEFAULTS.port, 9000);
+  t.is(DEFAULTS.verifyTimeout, 10_000);
+  t.is(DEFAULTS.headerTimeout, 10_000);
+  t.is(DEFAULTS.routingTimeout, 10_000);
   t.true(Object.isFrozen(DEFAULTS));
 });

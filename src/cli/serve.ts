@@ -42,7 +42,8 @@ Options:
       --http2                also WebSockets over HTTP/2 (RFC 8441) and the page over HTTP/2;
                              TLS with a generated self-signed certificate unless --tls-cert/--tls-key
       --max-payload BYTES    largest message accepted on echo endpoints (default 16 MiB; chat: 64 KiB)
-      --handshake-timeout MS drop clients that do not finish their request in time (default 5000)
+      --header-timeout MS    drop clients that do not finish their request head in time (default 5000;
+                             --handshake-timeout is its old name)
       --quiet                no per-connection log lines
   -h, --help                 this help
 
@@ -62,7 +63,8 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   http2: { type: 'boolean' },
   'max-payload': { type: 'string' },
-  'handshake-timeout': { type: 'string' },
+  'header-timeout': { type: 'string' },
+  'handshake-timeout': { type: 'string' }, // deprecated: --header-timeout
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -105,7 +107,9 @@ export async function runServe(argv: readonly string[]): Promise<void> {
   const listenPort = port('serve', values.port ?? process.env.PORT, 9000);
   const host = values.host ?? process.env.HOST ?? '127.0.0.1';
   const maxPayload = integer('serve', 'max-payload', values['max-payload'], 16 * 1024 * 1024, 1, 2 ** 31);
-  const handshakeTimeout = integer('serve', 'handshake-timeout', values['handshake-timeout'], 5_000, 1, 600_000);
+  // --handshake-timeout, the deprecated name, is read when --header-timeout is not given.
+  const timeoutFlag = values['header-timeout'] === undefined && values['handshake-timeout'] !== undefined ? 'handshake-timeout' : 'header-timeout';
+  const headerTimeout = integer('serve', timeoutFlag, values[timeoutFlag], 5_000, 1, 600_000);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together', 'serve');
   const given = values['tls-cert'] !== undefined ? { cert: readPem(values['tls-cert'], 'tls-cert'), key: readPem(values['tls-key']!, 'tls-key') } : undefined;
   // Browsers speak HTTP/2 over TLS only: --http2 without a certificate makes one.
@@ -144,8 +148,8 @@ export async function runServe(argv: readonly string[]): Promise<void> {
     manager,
     routes,
     // The CLI's one knob bounds both a slow request head and a slow verify.
-    headerTimeout: handshakeTimeout,
-    verifyTimeout: handshakeTimeout,
+    headerTimeout,
+    verifyTimeout: headerTimeout,
     maxHeaderBytes: 8 * 1024,
     maxHeaderCount: 64,
     onRequest: httpHandler(site),

@@ -148,8 +148,8 @@ test.serial('a request head over 8 KiB is refused with 431', async (t) => {
   t.is(response.status, 431);
 });
 
-test.serial('slowloris: 500 clients trickling headers are all dropped within the handshake timeout while a normal client still echoes', async (t) => {
-  const server = await startServer(t, ['serve', '--port', '0', '--handshake-timeout', '2000', '--quiet']);
+test.serial('slowloris: 500 clients trickling headers are all dropped within the header timeout while a normal client still echoes', async (t) => {
+  const server = await startServer(t, ['serve', '--port', '0', '--header-timeout', '2000', '--quiet']);
   const sockets: Socket[] = [];
   t.teardown(() => {
     for (const socket of sockets) socket.destroy();
@@ -180,12 +180,24 @@ test.serial('slowloris: 500 clients trickling headers are all dropped within the
   while (closed < 500 && Date.now() < deadline) await delay(50);
   clearInterval(trickle);
   t.is(closed, 500, 'every slowloris socket was dropped by the server');
-  t.log(`500 slowloris sockets dropped ${((Date.now() - opened) / 1000).toFixed(1)} s after they connected (handshake timeout 2 s)`);
+  t.log(`500 slowloris sockets dropped ${((Date.now() - opened) / 1000).toFixed(1)} s after they connected (header timeout 2 s)`);
   // The normal client was not touched.
   c.ws.send('after');
   t.is(await c.next(), 'after');
   c.ws.close(1000);
   await c.closed;
+});
+
+test.serial('--handshake-timeout, the old name of --header-timeout, still bounds the request head', async (t) => {
+  const server = await startServer(t, ['serve', '--port', '0', '--handshake-timeout', '300', '--quiet']);
+  const socket = netConnect(server.port, '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  socket.write('GET / HTTP/1.1\r\n'); // and never the rest
+  const opened = Date.now();
+  await within(once(socket, 'close'), PATIENCE, 'the drop');
+  t.true(Date.now() - opened < 5_000, 'dropped after about 300 ms, not the 5 s default');
 });
 
 test.serial('--static DIR serves files, never outside DIR; the page stays at /', async (t) => {

@@ -195,6 +195,15 @@ test('a middleware that never answers gets the client a 408 after routingTimeout
   t.true(Date.now() - started < 5000);
 });
 
+test('handshakeTimeout, the deprecated name of routingTimeout, still bounds routing; routingTimeout wins over it', async (t) => {
+  for (const options of [{ handshakeTimeout: 200 }, { handshakeTimeout: 60_000, routingTimeout: 200 }]) {
+    const { url } = await running(t, (app) => app.ws('/stuck', () => {}, EchoWebSocket), options);
+    const started = Date.now();
+    t.is((await wsRefusal(t, `${url}/stuck`)).status, 408, JSON.stringify(options));
+    t.true(Date.now() - started < 5000);
+  }
+});
+
 test('one manager counts the connections of every route and broadcasts to all of them', async (t) => {
   const { url, manager, http } = await running(t, (app) => {
     app.ws('/echo', EchoWebSocket);

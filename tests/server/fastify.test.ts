@@ -190,11 +190,20 @@ test('a hook that never finishes gets the client a 408 after the routing timeout
   const { url } = await running(
     t,
     (fastify) => fastify.get('/stuck', { websocket: true, onRequest: (_request, _reply, _done) => {} }, EchoWebSocket),
-    { handshakeTimeout: 200 },
+    { routingTimeout: 200 },
   );
   const started = Date.now();
   t.is((await wsRefusal(t, `${url}/stuck`)).status, 408);
   t.true(Date.now() - started < 5000);
+});
+
+test('handshakeTimeout, the deprecated name of routingTimeout, still bounds routing; routingTimeout wins over it', async (t) => {
+  for (const options of [{ handshakeTimeout: 200 }, { handshakeTimeout: 60_000, routingTimeout: 200 }]) {
+    const { url } = await running(t, (fastify) => fastify.get('/stuck', { websocket: true, onRequest: (_request, _reply, _done) => {} }, EchoWebSocket), options);
+    const started = Date.now();
+    t.is((await wsRefusal(t, `${url}/stuck`)).status, 408, JSON.stringify(options));
+    t.true(Date.now() - started < 5000);
+  }
 });
 
 test('fastify.websocketManager counts the connections of every route and broadcasts to all of them', async (t) => {

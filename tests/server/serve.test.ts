@@ -282,9 +282,26 @@ test('slowloris: a client that never finishes its head is dropped after headerTi
   await echoes(t, url);
 });
 
+test('handshakeTimeout, the deprecated name of headerTimeout, still drops a client that never finishes its head; headerTimeout wins over it', async (t) => {
+  let dropped = 0;
+  for (const options of [{ handshakeTimeout: 200 }, { handshakeTimeout: 60_000, headerTimeout: 200 }]) {
+    const { port } = await start(t, { handler: EchoWebSocket, ...options });
+    const silent = await tcp(t, port);
+    silent.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await within(closed(silent), 5000, `silent client dropped with ${JSON.stringify(options)}`);
+    dropped++;
+  }
+  t.is(dropped, 2);
+});
+
+test('headerTimeout bounds the request head only: a verify() slower than it still opens', async (t) => {
+  const { url } = await start(t, { handler: EchoWebSocket, headerTimeout: 300, verify: () => delay(600).then(() => true) });
+  await echoes(t, url);
+});
+
 test('the header timeout (here by its deprecated name, handshakeTimeout) does not touch a connection once it is open', async (t) => {
   // Long enough for a loaded machine to finish the handshake in time (100 ms was not, on CI).
-  const { url } = await start(t, { handler: EchoWebSocket, handshakeTimeout: 1000 });
+  const { url } = await start(t, { handler: EchoWebSocket, headerTimeout: 1000 });
   const peer = await wsPeer(t, url);
   await delay(1300);
   peer.ws.send('after the deadline');

@@ -183,6 +183,14 @@ test('a verify() slower than verifyTimeout is answered 408, and its late verdict
   t.false(Buffer.concat(data).toString().includes('101 Switching'));
 });
 
+test('handshakeTimeout, the deprecated name of verifyTimeout, still bounds verify(); verifyTimeout wins over it', async (t) => {
+  const slow = { ...echo, verify: () => delay(1500).then(() => true) };
+  for (const options of [{ handshakeTimeout: 100 }, { handshakeTimeout: 60_000, verifyTimeout: 100 }]) {
+    // A verdict after 1.5 s would be a 101: a 408 means the 100 ms bound applied.
+    t.is((await reject(t, { ...slow, ...options })).status, 408, JSON.stringify(options));
+  }
+});
+
 test('subprotocols: the server list picks its preferred offer, a function chooses, no offer means none', async (t) => {
   const { url } = await serverWith(t, { ...echo, protocols: ['v2', 'v1'] });
   t.is((await client(t, url, { protocols: ['v1', 'v2'] })).protocol, 'v2');
