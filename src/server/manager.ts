@@ -18,6 +18,7 @@ import { Subject, type Observable } from 'rxjs';
 import { ReadyState } from '../protocol/connection.js';
 import { DEFAULTS, checkManagerOptions } from '../options.js';
 import { kOnceClosed, prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
+import { toMessagePayload } from '../websocket/payload.js';
 import { ManagerCounters, type CountersSnapshot } from '../observe/counters.js';
 import { Shutdown } from './shutdown.js';
 import { LocalBus, type BroadcastBus, type BusEvents, type BusGap, type BusHistory, type DeliveryInfo, type PublishOutcome } from './bus.js';
@@ -154,7 +155,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
    * once. Returns what happened per connection.
    */
   broadcast(data: SendData, options: BroadcastOptions = {}): BroadcastResult {
-    const result = this.#sendTo(this.#connections, prepareMessage(data), options);
+    const result = this.#sendTo(this.#connections, prepareMessage(data, 'manager.broadcast()'), options);
     if (options.localOnly === true || this.#bus.broadcast === undefined) return result;
     return { ...result, remote: this.#bus.broadcast(data) };
   }
@@ -190,6 +191,8 @@ export class WebSocketManager implements Iterable<WebSocket> {
   /** Publish `data` to every subscriber of `topic`, through the bus. */
   publish(topic: string, data: SendData): void | Promise<PublishOutcome | void> {
     checkTopic('publish', topic);
+    // Checked here, not where the bus delivers it (maybe in another process).
+    toMessagePayload(data, 'manager.publish()');
     return this.#bus.publish(topic, data);
   }
 
@@ -259,7 +262,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
       }
       targets = live;
     }
-    this.#sendTo(targets, prepareMessage(id !== undefined && this.#withId !== undefined ? this.#withId(data, id, topic) : data), {});
+    this.#sendTo(targets, prepareMessage(id !== undefined && this.#withId !== undefined ? this.#withId(data, id, topic) : data, 'manager.publish()'), {});
   }
 
   #unsubscribeOne(ws: WebSocket, topic: string): void {

@@ -5,7 +5,7 @@
  */
 import { encodeBinaryFrame, encodeTextFrame } from '../protocol/encoder.js';
 import type { SendData } from './options.js';
-import { toPayload } from './payload.js';
+import { toMessagePayload } from './payload.js';
 
 /** A message framed once, to send to many server connections. */
 export interface PreparedMessage {
@@ -17,7 +17,8 @@ export interface PreparedMessage {
 
 /**
  * Frame `data` once for {@link WebSocket.sendPrepared} on many connections.
- * Throws a `TypeError` for anything that is not data.
+ * Throws a `TypeError` for anything that is not data (its message names
+ * `caller`, the public function that was given the data).
  *
  * @example
  * ```ts
@@ -25,9 +26,8 @@ export interface PreparedMessage {
  * for (const ws of manager) ws.sendPrepared(prepared);
  * ```
  */
-export function prepareMessage(data: SendData): PreparedMessage {
-  const payload = toPayload(data);
-  if (payload === undefined) throw new TypeError('prepareMessage takes a string or bytes, not a stream');
+export function prepareMessage(data: SendData, caller = 'prepareMessage()'): PreparedMessage {
+  const payload = toMessagePayload(data, caller);
   const out: Uint8Array[] = [];
   if (typeof payload === 'string') encodeTextFrame(out, 0x81, payload, undefined);
   else encodeBinaryFrame(out, 0x82, payload, undefined);

@@ -7,7 +7,7 @@ import { map } from 'rxjs';
 import { serve, type ServeOptions, type WebSocketServer } from '../../src/server/serve.js';
 import { attach } from '../../src/server/attach.js';
 import { WebSocketManager, LocalBus, type BroadcastBus } from '../../src/server/manager.js';
-import { EchoWebSocket, WebSocket, type PreparedMessage, type SendData } from '../../src/websocket.js';
+import { EchoWebSocket, prepareMessage, WebSocket, type PreparedMessage, type SendData } from '../../src/websocket.js';
 import { observe } from '../../src/handler.js';
 import type { Message } from '../../src/protocol/message.js';
 import { delay, until, within } from '../helpers/loopback.js';
@@ -495,6 +495,14 @@ test('a connection added while a shutdown is under way is closed with 1001 at on
   await within(stopping, 3000);
   t.deepEqual(seen, [], 'not announced as a new connection');
   t.is(manager.size, 0);
+});
+
+test('data that is not a message is a TypeError that names the method it was given to', (t) => {
+  const manager = new WebSocketManager();
+  t.throws(() => manager.broadcast(123 as unknown as string), { instanceOf: TypeError, message: /^manager\.broadcast\(\) takes a string, an ArrayBuffer or an ArrayBufferView \(Uint8Array, Buffer…\); got number 123$/ });
+  t.throws(() => manager.publish('t', { a: 1 } as unknown as string), { instanceOf: TypeError, message: /^manager\.publish\(\) takes a string, an ArrayBuffer/ });
+  t.throws(() => manager.publish('t', ['a'] as unknown as string), { instanceOf: TypeError, message: /^manager\.publish\(\) takes .*; got a stream$/ });
+  t.throws(() => prepareMessage(null as unknown as string), { instanceOf: TypeError, message: /^prepareMessage\(\) takes a string, an ArrayBuffer/ });
 });
 
 test('a topic that is not a string is a TypeError from subscribe() and publish()', (t) => {
