@@ -48,6 +48,8 @@ export interface Fields {
   r(ws: WebSocket): Rare;
   inbox(ws: WebSocket): Inbox | undefined;
   outbox(ws: WebSocket): Outbox | undefined;
+  /** The inbox, created on first use. */
+  inboxed(ws: WebSocket): Inbox;
   /** The first close listener (the others are in the rare state). */
   onClosed(ws: WebSocket): ((ws: WebSocket) => void) | undefined;
   setOnClosed(ws: WebSocket, listener: ((ws: WebSocket) => void) | undefined): void;

@@ -1,17 +1,13 @@
 /**
  * `WebSocket`: one live connection over a transport — ws4py's WebSocket,
  * rebuilt around the sans-I/O engine. This file holds the class: its
- * fields, the hooks, the public members, and the hot paths (send, flush,
- * input and per-message dispatch). What runs off those paths lives next to
- * it, one module per concern, reaching the private fields through the
- * accessors the class hands fields.ts: the start (opening.ts) and the end
- * (closing.ts), failures (failures.ts), pings, pongs and the keepalive tick
- * (heartbeat.ts), read backpressure (flow-control.ts), the inbox and outbox
- * set-up (queues.ts) and the WHATWG constructor and state (web-face.ts).
- * Socket-free pieces need only what they are handed: the inbox, the outbox
- * (streams, drain, write rules), ping tracking, the keepalive policy and its
- * clocks, the transport sink, the rare state, the Observable mixin; the
- * WHATWG face itself is in src/web.
+ * fields, hooks and public members, and the hot paths (send, flush, input,
+ * per-message dispatch). What runs off them lives in the modules next to
+ * it, which reach the private fields through the accessors the class hands
+ * fields.ts (opening, closing, failures, heartbeat, flow-control, queues,
+ * web-face); the socket-free pieces (inbox, outbox, pings, keepalive, sink,
+ * rare, observable) need only what they are handed; src/web has the
+ * WHATWG face.
  *
  * Three ways to use it, as DESIGN.md describes: subclass it and override the
  * hooks (`opened`, `receivedMessage`, `ponged`, `closed`, `unhandledError`),
@@ -31,12 +27,11 @@ import { ReadyState, type CloseOutcome, type Connection, type ConnectionEvent } 
 import { WebSocketError } from '../protocol/errors.js';
 import type { Message } from '../protocol/message.js';
 import type { Transport } from '../transport/transport.js';
-import { GuardedObservable, type Inbox } from './inbox.js';
+import type { Inbox } from './inbox.js';
 import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_WRITE_HIGH_WATER_MARK, overCap, type Outbox, type SendStream } from './outbox.js';
 import type { PreparedMessage } from './prepared.js';
 import type { RequestInfo, ResponseInfo, SendData, WebSocketInit, WebSocketOptions } from './options.js';
 import { toPayload } from './payload.js';
-import { handled } from './handled.js';
 import type { KeepaliveClock } from './keepalive-clock.js';
 import { kTick } from './timer-wheel.js';
 import { kClose, kData, kDrain, kEnd } from './sink.js';
@@ -47,7 +42,7 @@ import { armCloseTimer, closeEmpty, onceClosed, peerEnded, startClosing, transpo
 import { handlerFailed, slowConsumer } from './failures.js';
 import { pongReceived, sendPing, tick } from './heartbeat.js';
 import { drained, pause } from './flow-control.js';
-import { openInbox, openOutbox } from './queues.js';
+import { nextMessage, observeMessages, openInbox, openOutbox } from './queues.js';
 import { installWebFace, openUrl } from './web-face.js';
 import { report } from './report.js';
 import { installObservable } from './observable.js';
@@ -245,23 +240,12 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
    * asynchronous rethrow.
    */
   get messages$(): Observable<Message> {
-    const rare = this.#r;
-    return (rare.messages$ ??= new GuardedObservable<Message>(
-      (error) => this[kHandlerFailed](error),
-      (subscriber) => this.#inboxed().subscribe(subscriber),
-    ));
+    return (this.#r.messages$ ??= observeMessages(this)); // queues.ts
   }
 
   /** The next message; rejects with `WS_ERR_CLOSED` once the connection is closed. */
   receive(options: { signal?: AbortSignal } = {}): Promise<Message> {
-    return handled(
-      this.#inboxed()
-        .next(options.signal)
-        .then((result) => {
-          if (result.done) throw new WebSocketError('WS_ERR_CLOSED', 'the connection is closed', { side: 'local' });
-          return result.value;
-        }),
-    );
+    return nextMessage(this.#inboxed(), options.signal); // queues.ts
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -539,6 +523,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
       rare: (ws) => ws.#rare,
       r: (ws) => ws.#r,
       inbox: (ws) => ws.#inbox,
+      inboxed: (ws) => ws.#inboxed(),
       outbox: (ws) => ws.#outbox,
       onClosed: (ws) => ws.#onClosed,
       setOnClosed: (ws, listener) => void (ws.#onClosed = listener),
