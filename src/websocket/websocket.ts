@@ -1,14 +1,13 @@
 /**
  * `WebSocket`: one live connection over a transport — ws4py's WebSocket,
  * rebuilt around the sans-I/O engine. This file holds the class: its
- * fields, construction, the hooks, the hot paths (send, flush, input and
- * dispatch) and the lifecycle entry points. What runs off those paths, or
- * needs only what it is handed, lives next to it, one module per concern:
- * the inbox (receive side), the outbox (streams, drain, write rules), ping
- * tracking, the keepalive policy and its clocks (keepalive.ts,
- * keepalive-clock.ts), the close sequence (closing.ts), the transport sink
- * (sink.ts), the rarely used state (rare.ts), the Observable mixin
- * (observable.ts); the WHATWG face is in src/web.
+ * fields, hooks and public members, and the hot paths (send, flush, input,
+ * per-message dispatch). What runs off them lives in the modules next to
+ * it, which reach the private fields through the accessors the class hands
+ * fields.ts (opening, closing, failures, heartbeat, flow-control, queues,
+ * web-face); the socket-free pieces (inbox, outbox, pings, keepalive, sink,
+ * rare, observable) need only what they are handed; src/web has the
+ * WHATWG face.
  *
  * Three ways to use it, as DESIGN.md describes: subclass it and override the
  * hooks (`opened`, `receivedMessage`, `ponged`, `closed`, `unhandledError`),
@@ -24,30 +23,33 @@
  * @module
  */
 import type { Observable } from 'rxjs';
-import { Connection, ReadyState, type CloseOutcome, type ConnectionEvent } from '../protocol/connection.js';
+import { ReadyState, type CloseOutcome, type Connection, type ConnectionEvent } from '../protocol/connection.js';
 import { WebSocketError } from '../protocol/errors.js';
-import { DEFAULT_LIMITS, type Message } from '../protocol/message.js';
+import type { Message } from '../protocol/message.js';
 import type { Transport } from '../transport/transport.js';
-import { GuardedObservable, Inbox, type InboxHost } from './inbox.js';
-import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_WRITE_HIGH_WATER_MARK, Outbox, overCap, writeLowWaterMark, type OutboxHost, type SendStream } from './outbox.js';
+import type { Inbox } from './inbox.js';
+import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_WRITE_HIGH_WATER_MARK, overCap, type Outbox, type SendStream } from './outbox.js';
 import type { PreparedMessage } from './prepared.js';
 import type { RequestInfo, ResponseInfo, SendData, WebSocketInit, WebSocketOptions } from './options.js';
 import { toPayload } from './payload.js';
-import { PingTracker, rejectedPing } from './pings.js';
-import { handled } from './handled.js';
-import { KEEPALIVE_PAYLOAD, KeepaliveClock } from './keepalive-clock.js';
+import type { KeepaliveClock } from './keepalive-clock.js';
 import { kTick } from './timer-wheel.js';
-import { Sink, kClose, kData, kDrain, kEnd } from './sink.js';
+import { kClose, kData, kDrain, kEnd } from './sink.js';
 import { Rare } from './rare.js';
-import { checkCloseArguments, settleClose } from './closing.js';
+import { CLOSED, DISPATCHING, ENDED, EVENTS, FLUSH_SCHEDULED, INBOX_PAUSED, OUTPUT_PAUSED, WEB, provideFields } from './fields.js';
+import { setup, start } from './opening.js';
+import { armCloseTimer, closeEmpty, onceClosed, peerEnded, startClosing, transportClosed } from './closing.js';
+import { handlerFailed, slowConsumer } from './failures.js';
+import { pongReceived, sendPing, tick } from './heartbeat.js';
+import { drained, pause } from './flow-control.js';
+import { nextMessage, observeMessages, openInbox, openOutbox } from './queues.js';
+import { installWebFace, openUrl } from './web-face.js';
 import { report } from './report.js';
 import { installObservable } from './observable.js';
-import { errorChannel, openChannel } from '../observe/channels.js';
+import { errorChannel } from '../observe/channels.js';
 import type { ConnectionCounters } from '../observe/counters.js';
-import { EventTargetBase, Listeners } from '../web/event-target.js';
-import { PendingTransport, WebState, clientBufferedAmount, clientClose, clientReadyState, clientSend, messageEvent, startClient, type BinaryType, type WebSocketClientOptions } from '../web/client.js';
-import { parseProtocols, parseWebSocketUrl } from '../web/rules.js';
-import { installWebInterface } from '../web/interface.js';
+import { EventTargetBase } from '../web/event-target.js';
+import { clientBufferedAmount, clientReadyState, clientSend, messageEvent, type BinaryType, type WebSocketClientOptions } from '../web/client.js';
 import type { EventListenerLike, ListenerOptions } from '../web/event-target.js';
 import type { CloseEvent as CloseEventType } from '../web/events.js';
 
@@ -62,7 +64,6 @@ export const kCloseEmpty: unique symbol = Symbol('ws4ts.closeEmpty');
 
 const kFlush = Symbol('ws4ts.flush');
 const kAfterInput = Symbol('ws4ts.afterInput');
-const kAdopt = Symbol('ws4ts.adopt');
 
 /** Start a WebSocket built by a server or `connect()`: attach, open, run hooks. @internal */
 export function startWebSocket(ws: WebSocket): void {
@@ -72,18 +73,6 @@ export function startWebSocket(ws: WebSocket): void {
 function flushTick(ws: WebSocket): void {
   ws[kFlush]();
 }
-
-// Bits of WebSocket's #flags.
-const STARTED = 1;
-const CLOSED = 2;
-const DISPATCHING = 4;
-const FLUSH_SCHEDULED = 8;
-const ENDED = 16;
-const INBOX_PAUSED = 32; // reading paused: the application has not taken what was read
-const OUTPUT_PAUSED = 64; // reading paused: our output to the peer is over writeHighWaterMark
-const PAUSED = INBOX_PAUSED | OUTPUT_PAUSED;
-const EVENTS = 128; // somebody listens: dispatch events (src/web)
-const WEB = 256; // built by `new WebSocket(url)`: the standard's send/close/readyState
 
 /**
  * One WebSocket connection, server or client side.
@@ -150,39 +139,8 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
   constructor(url: string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions);
   constructor(init: WebSocketInit | string | URL, protocols?: string | readonly string[], options?: WebSocketClientOptions) {
     super();
-    if (typeof init === 'object' && init !== null && 'transport' in init) {
-      this.#setup(init);
-      return;
-    }
-    if (init === undefined) throw new TypeError('WebSocket needs a URL');
-    const url = parseWebSocketUrl(init);
-    const offered = parseProtocols(protocols);
-    const state = new WebState(url);
-    this.#setup({ transport: new PendingTransport(() => state.abort!.abort(new DOMException('the WebSocket was closed while connecting', 'AbortError'))), role: 'client' });
-    this.#connection.receiveEof(); // an engine that accepts nothing until the real one is adopted
-    this.#r.web = state;
-    this.#flags |= WEB;
-    startClient(this, state, offered, options ?? {}, webHost);
-  }
-
-  #setup(init: WebSocketInit): void {
-    const self = this as { -readonly [K in 'protocol' | 'extensions' | 'request' | 'response']: WebSocket[K] };
-    this.#transport = init.transport;
-    this.#options = init.options ?? {};
-    self.protocol = init.protocol ?? '';
-    self.extensions = init.extensionsHeader ?? '';
-    self.request = init.request;
-    self.response = init.response;
-    if (init.head !== undefined && init.head.length > 0) this.#r.head = init.head;
-    const extensions = init.extensions ?? [];
-    this.#connection = new Connection({
-      role: init.role,
-      extensions,
-      maxPayload: this.#options.maxPayload ?? DEFAULT_LIMITS.maxPayload,
-      maxFragments: this.#options.maxFragments ?? DEFAULT_LIMITS.maxFragments,
-      autoPong: this.#options.autoPong ?? true,
-      onAsyncReady: extensions.length > 0 ? () => this[kAfterInput]() : undefined,
-    });
+    if (typeof init === 'object' && init !== null && 'transport' in init) setup(this, init); // opening.ts
+    else openUrl(this, init, protocols, options); // web-face.ts
   }
 
   // ─── hooks (ws4py's names, camelCase) ─────────────────────────────────────
@@ -272,15 +230,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
   // ─── receiving ───────────────────────────────────────────────────────────
 
   #inboxed(): Inbox {
-    if (this.#inbox !== undefined) return this.#inbox;
-    const host: InboxHost = {
-      pauseInput: (paused) => this.#pause(INBOX_PAUSED, paused),
-      pendingEvents: () => this.#connection.queuedEvents,
-    };
-    const options = this.#options;
-    this.#inbox = new Inbox({ highWaterMark: options.highWaterMark ?? 64, highWaterMarkBytes: options.highWaterMarkBytes ?? 4 * 1024 * 1024 }, host);
-    if (this.#flags & CLOSED) this.#inbox.close(this.#rare?.error);
-    return this.#inbox;
+    return (this.#inbox ??= openInbox(this)); // queues.ts
   }
 
   /**
@@ -290,23 +240,12 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
    * asynchronous rethrow.
    */
   get messages$(): Observable<Message> {
-    const rare = this.#r;
-    return (rare.messages$ ??= new GuardedObservable<Message>(
-      (error) => this[kHandlerFailed](error),
-      (subscriber) => this.#inboxed().subscribe(subscriber),
-    ));
+    return (this.#r.messages$ ??= observeMessages(this)); // queues.ts
   }
 
   /** The next message; rejects with `WS_ERR_CLOSED` once the connection is closed. */
   receive(options: { signal?: AbortSignal } = {}): Promise<Message> {
-    return handled(
-      this.#inboxed()
-        .next(options.signal)
-        .then((result) => {
-          if (result.done) throw new WebSocketError('WS_ERR_CLOSED', 'the connection is closed', { side: 'local' });
-          return result.value;
-        }),
-    );
+    return nextMessage(this.#inboxed(), options.signal); // queues.ts
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Message> {
@@ -405,46 +344,15 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
       return true;
     }
     if (overCap(backlog, this.#largest, cap)) {
-      this.#slowConsumer(backlog, cap);
+      slowConsumer(this, backlog, cap); // failures.ts
       return false;
     }
     if (size > this.#largest) this.#largest = size;
     return true;
   }
 
-  #slowConsumer(backlog: number, cap: number): void {
-    const error = new WebSocketError('WS_ERR_SLOW_CONSUMER', `slow consumer: ${backlog} bytes queued, over maxBufferedAmount (${cap})`, { closeCode: 1008, side: 'local' });
-    this.#r.error = error;
-    report(this, error);
-    // The peer does not read: the close frame would wait behind the backlog.
-    // Queue it (a peer that wakes up sees why) and free the memory at once.
-    this.#drop(error);
-  }
-
-  /** Fail the connection with `error` (its close frame queued) and drop the transport at once. */
-  #drop(error: WebSocketError): void {
-    this.#connection.fail(error);
-    this[kFlush]();
-    this.#transport.destroy();
-  }
-
   #outboxed(): Outbox {
-    if (this.#outbox !== undefined) return this.#outbox;
-    const ws = this;
-    const host: OutboxHost = {
-      connection: this.#connection,
-      flushNow: () => this[kFlush](),
-      scheduleFlush: () => this.#scheduleFlush(),
-      bufferedAmount: () => this.#queued,
-      get writeHighWaterMark() {
-        return ws.#writeHighWaterMark;
-      },
-      sourceFailed: (error) => this[kHandlerFailed](error),
-      report: (error) => report(this, error),
-    };
-    this.#outbox = new Outbox(host);
-    if (this.#flags & CLOSED) this.#outbox.close();
-    return this.#outbox;
+    return (this.#outbox ??= openOutbox(this)); // queues.ts
   }
 
   #sendStream(stream: SendStream): Promise<boolean> {
@@ -459,18 +367,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
    * closes first. Throws for a payload over 125 bytes.
    */
   ping(data?: Uint8Array | string): Promise<number> {
-    const pings = (this.#r.pings ??= new PingTracker());
-    const payload = data === undefined ? pings.nextPayload() : typeof data === 'string' ? Buffer.from(data) : data;
-    try {
-      this.#connection.ping(payload);
-    } catch (error) {
-      // Closing is a race a heartbeat loop cannot avoid: reject, so that
-      // `ws.ping().catch(…)` is enough; a bad payload stays a thrown mistake.
-      if (error instanceof WebSocketError && error.code === 'WS_ERR_CLOSED') return rejectedPing(error);
-      throw error;
-    }
-    this.#scheduleFlush();
-    return pings.track(payload, performance.now());
+    return sendPing(this, data); // heartbeat.ts
   }
 
   /**
@@ -479,25 +376,12 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
    * Resolves like {@link finished}.
    */
   close(code?: number, reason?: string): Promise<CloseOutcome> {
-    if (this.#flags & WEB) {
-      // The standard's rules; closing while connecting fails the connection.
-      const args = clientClose(this.#rare!.web!, code, reason);
-      if (args === undefined) return this.finished;
-      ({ code, reason } = args);
-    } else {
-      checkCloseArguments(code, reason);
-    }
-    if (code === 1005) this.#connection.closeWithoutCode(); // only reachable by the WHATWG path
-    else this.#connection.close(code ?? 1000, reason ?? '');
-    this[kFlush]();
-    return this.finished;
+    return startClosing(this, code, reason); // closing.ts
   }
 
   /** @internal See {@link kCloseEmpty}. */
   [kCloseEmpty](): void {
-    if (this.#flags & CLOSED) return;
-    this.#connection.closeWithoutCode();
-    this[kFlush]();
+    closeEmpty(this);
   }
 
   /**
@@ -524,14 +408,10 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
       // Pause reading only when the transport promised a drain event (write
       // returned false): that event is what resumes it.
       if (!this.#transport.write(bytes) && (this.#flags & OUTPUT_PAUSED) === 0 && this.#queued > this.#writeHighWaterMark) {
-        this.#pause(OUTPUT_PAUSED, true);
+        pause(this, OUTPUT_PAUSED, true); // flow-control.ts
       }
     }
-    if (connection.closeExpected && this.#rare?.closeTimer === undefined && (this.#flags & CLOSED) === 0) {
-      const timer = setTimeout(() => this.#transport.destroy(), this.#options.closeTimeout ?? 10_000);
-      timer.unref?.();
-      this.#r.closeTimer = timer;
-    }
+    if (connection.closeExpected && this.#rare?.closeTimer === undefined && (this.#flags & CLOSED) === 0) armCloseTimer(this); // closing.ts
     if (connection.shouldCloseTransport && (this.#flags & ENDED) === 0) {
       this.#flags |= ENDED;
       this.#transport.end();
@@ -544,37 +424,11 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     process.nextTick(flushTick, this);
   }
 
-  /** Reading pauses while any reason (`INBOX_PAUSED`, `OUTPUT_PAUSED`) holds. */
-  #pause(reason: number, on: boolean): void {
-    const before = this.#flags & PAUSED;
-    this.#flags = on ? this.#flags | reason : this.#flags & ~reason;
-    const after = this.#flags & PAUSED;
-    if (before === 0 && after !== 0) this.#transport.pause();
-    else if (before !== 0 && after === 0 && (this.#flags & CLOSED) === 0) this.#transport.resume();
-    if (reason === OUTPUT_PAUSED && on && this.#rare !== undefined) this.#rare.stallBuffered = Infinity;
-  }
-
   // ─── lifecycle ───────────────────────────────────────────────────────────
 
-  /** @internal */
+  /** @internal Attach, open, run the hook (opening.ts). */
   [kStart](): void {
-    if (this.#flags & STARTED) return;
-    this.#flags |= STARTED;
-    this.#transport.attach(new Sink(this));
-    this.#openedAt = Date.now();
-    if (openChannel.hasSubscribers) openChannel.publish({ role: this.#connection.role, websocket: this, protocol: this.protocol, extensions: this.extensions });
-    this.#keepalive = KeepaliveClock.start(this, this.#options);
-    try {
-      this.opened();
-    } catch (error) {
-      this[kHandlerFailed](error);
-    }
-    if (this.#flags & EVENTS) this.#dispatch(new Event('open'));
-    const head = this.#rare?.head;
-    if (head !== undefined) {
-      this.#rare!.head = undefined;
-      this[kData](head);
-    }
+    start(this);
   }
 
   /** @internal */
@@ -600,7 +454,7 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
             this[kHandlerFailed](error);
           }
         } else if (event.type === 'pong') {
-          this.#onPong(event.data);
+          pongReceived(this, event.data); // heartbeat.ts
         } else if (event.type === 'error') {
           this.#r.error = event.error;
           if (errorChannel.hasSubscribers) errorChannel.publish({ role: connection.role, websocket: this, error: event.error });
@@ -617,89 +471,32 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
 
   /** @internal */
   [kEnd](): void {
-    this.#connection.receiveEof();
-    if ((this.#flags & ENDED) === 0) {
-      this[kFlush]();
-      this.#flags |= ENDED;
-      this.#transport.end();
-    }
+    peerEnded(this); // closing.ts
   }
 
   /** @internal */
   [kDrain](): void {
-    if (this.#flags & OUTPUT_PAUSED && this.#queued <= writeLowWaterMark(this.#writeHighWaterMark)) this.#pause(OUTPUT_PAUSED, false);
-    this.#outbox?.drained();
+    drained(this); // flow-control.ts
   }
 
   /** @internal The transport closed: see closing.ts for the sequence. */
   [kClose](_error: Error | undefined): void {
-    if (this.#flags & CLOSED) return;
-    this.#flags |= CLOSED;
-    this.#keepalive?.stop(this);
-    const rare = this.#r;
-    const first = this.#onClosed;
-    this.#onClosed = undefined;
-    settleClose(this, this.#connection, rare, first, this.#openedAt, (this.#flags & EVENTS) !== 0);
-    this.#inbox?.close(rare.error);
-    rare.pings?.close();
-    this.#outbox?.close();
+    transportClosed(this);
   }
 
   /** @internal */
   [kOnceClosed](listener: (ws: WebSocket) => void): void {
-    if (this.#flags & CLOSED) {
-      listener(this);
-      return;
-    }
-    if (this.#onClosed === undefined) this.#onClosed = listener;
-    else (this.#r.closeListeners ??= []).push(listener);
+    onceClosed(this, listener); // closing.ts
   }
 
-  #onPong(data: Uint8Array): void {
-    if (this.#keepalive !== undefined) this.#keepalive.pingSentAt = 0;
-    this.#rare?.pings?.pong(data, performance.now());
-    try {
-      this.ponged(data);
-    } catch (error) {
-      this[kHandlerFailed](error);
-    }
-  }
-
-  /** @internal Timer wheel: run the keepalive policy (keepalive-clock.ts) and carry out its decision. */
+  /** @internal Timer wheel: the keepalive tick (heartbeat.ts). */
   [kTick](now: number): void {
-    if (this.#flags & CLOSED || this.#connection.closeExpected) return;
-    const keepalive = this.#keepalive!;
-    const outputPaused = (this.#flags & OUTPUT_PAUSED) !== 0;
-    if (outputPaused) keepalive.outputProgress(now, this.#queued, this.#r);
-    switch (keepalive.step(now, (this.#flags & INBOX_PAUSED) !== 0, outputPaused)) {
-      case 'dead':
-        // A peer that does not answer is dead: tell it (1011) and drop it.
-        this.#drop(new WebSocketError('WS_ERR_PING_TIMEOUT', 'keepalive ping timeout', { closeCode: 1011, side: 'local' }));
-        return;
-      case 'ping':
-        this.#connection.ping(KEEPALIVE_PAYLOAD);
-        this[kFlush]();
-        return;
-      case 'idle':
-        this.close(1001, 'idle timeout').catch(() => {});
-        return;
-      case 'nothing':
-        return;
-    }
+    tick(this, now);
   }
 
-  /** @internal Report a handler failure and close this connection with 1011. */
+  /** @internal Report a handler failure and close this connection with 1011 (failures.ts). */
   [kHandlerFailed](error: unknown): void {
-    // Not handler bugs, so not reported: the peer's own protocol error coming
-    // back out of `for await` or `messages$` (it already closed the
-    // connection with its code), and a send that lost the race with a close.
-    const failed = this.#rare?.error;
-    if (this.readyState !== ReadyState.OPEN && error instanceof WebSocketError && (error.code === 'WS_ERR_CLOSED' || error === failed)) return;
-    if (errorChannel.hasSubscribers) errorChannel.publish({ role: this.#connection.role, websocket: this, error });
-    report(this, error);
-    if (this.#flags & CLOSED || this.#connection.closeExpected) return;
-    this.#connection.fail(new WebSocketError('WS_ERR_HANDLER', 'internal error', { closeCode: 1011, side: 'local', cause: error }));
-    this[kFlush]();
+    handlerFailed(this, error);
   }
 
   // ─── the WHATWG face (src/web) ───────────────────────────────────────────
@@ -708,38 +505,40 @@ export class WebSocket extends EventTargetBase implements AsyncIterable<Message>
     this.#rare!.events!.dispatch(this, event, (error) => report(this, error));
   }
 
-  static #events(ws: WebSocket, create: boolean): Listeners | undefined {
-    if (create && ws.#rare?.events === undefined) {
-      ws.#r.events = new Listeners();
-      ws.#flags |= EVENTS;
-    }
-    return ws.#rare?.events;
-  }
-
-  static #web(ws: WebSocket, create: boolean): WebState | undefined {
-    if (create && ws.#rare?.web === undefined) ws.#r.web = new WebState(undefined);
-    return ws.#rare?.web;
-  }
-
+  // The modules next to the class reach its private fields through these (fields.ts).
   static {
-    installWebInterface<WebSocket>(WebSocket, {
-      events: WebSocket.#events as never,
-      web: WebSocket.#web as never,
-      report,
+    provideFields({
+      transport: (ws) => ws.#transport,
+      connection: (ws) => ws.#connection,
+      options: (ws) => ws.#options,
+      attach: (ws, transport, options, connection) => {
+        ws.#transport = transport;
+        ws.#options = options;
+        ws.#connection = connection;
+      },
+      flags: (ws) => ws.#flags,
+      setFlags: (ws, flags) => void (ws.#flags = flags),
+      keepalive: (ws) => ws.#keepalive,
+      setKeepalive: (ws, clock) => void (ws.#keepalive = clock),
+      rare: (ws) => ws.#rare,
+      r: (ws) => ws.#r,
+      inbox: (ws) => ws.#inbox,
+      inboxed: (ws) => ws.#inboxed(),
+      outbox: (ws) => ws.#outbox,
+      onClosed: (ws) => ws.#onClosed,
+      setOnClosed: (ws, listener) => void (ws.#onClosed = listener),
+      openedAt: (ws) => ws.#openedAt,
+      setOpenedAt: (ws, at) => void (ws.#openedAt = at),
+      queued: (ws) => ws.#queued,
+      writeHighWaterMark: (ws) => ws.#writeHighWaterMark,
+      flush: (ws) => ws[kFlush](),
+      scheduleFlush: (ws) => ws.#scheduleFlush(),
+      afterInput: (ws) => ws[kAfterInput](),
+      dispatch: (ws, event) => ws.#dispatch(event),
     });
-  }
-
-  /** @internal Adopt the negotiated connection (URL-built WebSockets). */
-  static [kAdopt](ws: WebSocket, init: WebSocketInit): void {
-    ws.#setup(init);
+    installWebFace(WebSocket); // web-face.ts, over src/web/interface.ts
   }
 }
-
-/** The class's side of src/web/client.ts. */
-const webHost = {
-  adopt: (ws: WebSocket, init: WebSocketInit) => WebSocket[kAdopt](ws, init),
-  fail: (ws: WebSocket) => ws[kClose](undefined),
-};
 
 /**
  * A WebSocket is also an `Observable<Message>`: its `subscribe`, `pipe`,
