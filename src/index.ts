@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { WebSocket, EchoWebSocket, prepareMessage, type PreparedMessage, type WebSocketOptions, type WebSocketInit, type RequestInfo, type ResponseInfo, type SendData, type SendStream } from './websocket.js';
+export { WebSocket, WebSocketCore, EchoWebSocket, prepareMessage, type PreparedMessage, type WebSocketOptions, type WebSocketInit, type RequestInfo, type ResponseInfo, type SendData, type SendStream } from './websocket.js';
 export { connect, HandshakeError, type ConnectOptions } from './client.js';
 export { observe, runHandler, type Handler, type HandlerFunction, type HandlerResult, type WebSocketClass, type ConnectionHandler, type ObservableHandler, type Outgoing } from './handler.js';
 export * from './server/index.js';

@@ -6,6 +6,7 @@
  * @module
  */
 export { WebSocket } from './websocket/websocket.js';
+export { WebSocketCore } from './websocket/core.js';
 export { EchoWebSocket } from './websocket/echo.js';
 /** @internal The plumbing servers, the handler runner and managers use. */
 export { startWebSocket, kHandlerFailed, kOnceClosed, kCloseEmpty } from './websocket/websocket.js';
