@@ -17,8 +17,8 @@ import { connectRequestHeaders, validateConnectResponse } from './protocol/exten
 import { serializeExtensions } from './protocol/headers.js';
 import { Http2StreamTransport } from './transport/http2-stream.js';
 import { defaultExtensions } from './extensions/index.js';
-import { WebSocket, startWebSocket } from './websocket.js';
-import { HandshakeError, type ConnectOptions } from './client.js';
+import type { WebSocket } from './websocket.js';
+import { HandshakeError, openClientWebSocket, type ConnectOptions } from './client.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -189,19 +189,7 @@ export function connectHttp2(target: URL, options: ConnectOptions): Promise<WebS
       current.off('error', onStreamError);
       // The session stays while this WebSocket lives; its end may close the session.
       current.once('close', () => release(pooled));
-      const extensionsHeader = responseHeaders['sec-websocket-extensions'];
-      const Class = options.WebSocketClass ?? WebSocket;
-      const ws = new Class({
-        transport: new Http2StreamTransport(current),
-        role: 'client',
-        protocol: negotiated.protocol,
-        extensions: negotiated.extensions,
-        extensionsHeader: Array.isArray(extensionsHeader) ? extensionsHeader.join(', ') : extensionsHeader,
-        response: { status, headers: responseHeaders },
-        options,
-      });
-      startWebSocket(ws);
-      resolve(ws);
+      resolve(openClientWebSocket(new Http2StreamTransport(current), negotiated, { status, headers: responseHeaders }, options));
     };
   });
 }

@@ -16,12 +16,13 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { generateKey, validateResponse } from './protocol/handshake.js';
 import { serializeExtensions } from './protocol/headers.js';
 import { WebSocketError } from './protocol/errors.js';
-import type { ExtensionFactory } from './protocol/extension.js';
+import type { Extension, ExtensionFactory } from './protocol/extension.js';
 import type { HttpHeaders } from './protocol/headers.js';
 import { SocketTransport } from './transport/socket.js';
+import type { Transport } from './transport/transport.js';
 import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
 import { DEFAULTS, checkConnectOptions, describe } from './options.js';
-import { WebSocket, startWebSocket, type WebSocketOptions, type WebSocketInit } from './websocket.js';
+import { WebSocket, startWebSocket, type ResponseInfo, type WebSocketOptions, type WebSocketInit } from './websocket.js';
 import { connectHttp2 } from './client-h2.js';
 import { HandshakeObservation, observingHandshakes } from './observe/channels.js';
 
@@ -202,21 +203,38 @@ function open(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      const extensionsHeader = response.headers['sec-websocket-extensions'];
-      const Class = options.WebSocketClass ?? WebSocket;
-      const ws = new Class({
-        transport: new SocketTransport(socket),
-        role: 'client',
-        protocol: negotiated.protocol,
-        extensions: negotiated.extensions,
-        extensionsHeader: Array.isArray(extensionsHeader) ? extensionsHeader.join(', ') : extensionsHeader,
-        response: { status: response.statusCode ?? 101, headers: response.headers },
-        head: head.length > 0 ? head : undefined,
-        options,
-      });
-      startWebSocket(ws);
-      resolve(ws);
+      const answer = { status: response.statusCode ?? 101, headers: response.headers };
+      resolve(openClientWebSocket(new SocketTransport(socket), negotiated, answer, options, head.length > 0 ? head : undefined));
     });
     request.end();
   });
+}
+
+/**
+ * Build and start the WebSocket of a client handshake that succeeded, over
+ * HTTP/1.1 (the upgraded socket) or HTTP/2 (the CONNECT stream): both give
+ * it the same init, with the negotiated `Sec-WebSocket-Extensions` as one value.
+ * @internal
+ */
+export function openClientWebSocket(
+  transport: Transport,
+  negotiated: { readonly protocol: string | undefined; readonly extensions: readonly Extension[] },
+  response: ResponseInfo,
+  options: ConnectOptions,
+  head?: Uint8Array,
+): WebSocket {
+  const extensionsHeader = response.headers['sec-websocket-extensions'];
+  const Class = options.WebSocketClass ?? WebSocket;
+  const ws = new Class({
+    transport,
+    role: 'client',
+    protocol: negotiated.protocol,
+    extensions: negotiated.extensions,
+    extensionsHeader: typeof extensionsHeader === 'object' ? extensionsHeader.join(', ') : extensionsHeader,
+    response,
+    head,
+    options,
+  });
+  startWebSocket(ws);
+  return ws;
 }

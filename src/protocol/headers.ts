@@ -13,6 +13,7 @@
  */
 import { WebSocketError } from './errors.js';
 import type { ExtensionOffer, ExtensionParam } from './extension.js';
+import { OCTETS } from './octets.js';
 
 /**
  * Request or response headers in node:http's `IncomingHttpHeaders` shape:
@@ -34,14 +35,7 @@ export const TOKEN_CHARS: Uint8Array = (() => {
   return table;
 })();
 
-const TAB = 0x09;
-const SPACE = 0x20;
-const DQUOTE = 0x22;
-const COMMA = 0x2c;
-const SLASH = 0x2f;
-const SEMICOLON = 0x3b;
-const EQUALS = 0x3d;
-const BACKSLASH = 0x5c;
+const { BACKSLASH, COMMA, DQUOTE, EQUALS, HTAB, SEMICOLON, SLASH, SP } = OCTETS; // own constants for the loops: see octets.ts
 
 // Char codes above 0xff index past the table and read `undefined`, i.e. not a token char.
 function isTchar(code: number): boolean {
@@ -49,7 +43,7 @@ function isTchar(code: number): boolean {
 }
 
 function isOws(code: number): boolean {
-  return code === SPACE || code === TAB;
+  return code === SP || code === HTAB;
 }
 
 /**
@@ -263,7 +257,7 @@ function quote(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     // qdtext / quoted-pair allow HTAB, SP, VCHAR and obs-text: no other control character.
-    if ((code < SPACE && code !== TAB) || code === 0x7f || code > 0xff) {
+    if ((code < SP && code !== HTAB) || code === 0x7f || code > 0xff) {
       throw invalidArgument(`Extension parameter value ${JSON.stringify(value)} cannot be quoted`);
     }
     out += code === DQUOTE || code === BACKSLASH ? `\\${value[i]}` : value[i];

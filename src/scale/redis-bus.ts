@@ -19,10 +19,10 @@
  * @module
  */
 import { createClient } from 'redis';
-import type { BroadcastBus, BusEvents, BusGap, DeliveryInfo, PublishOutcome } from '../server/manager.js';
+import type { BroadcastBus, BusEvents, DeliveryInfo, PublishOutcome } from '../server/manager.js';
 import type { SendData } from '../websocket.js';
-import { decodeEnvelope, encodeEnvelope, envelopeData, newNodeId } from './envelope.js';
-import { PublishQueue } from './publish-queue.js';
+import { BusNode, clientOptions } from './bus-node.js';
+import { decodeEnvelope, envelopeData } from './envelope.js';
 import { SequenceTracker } from './sequence.js';
 
 type Client = ReturnType<typeof createClient>;
@@ -65,55 +65,39 @@ export interface RedisBusOptions {
 export class RedisBus implements BroadcastBus {
   /** This process's node id (16 hex digits), carried by every message it publishes. */
   readonly nodeId: string;
-  readonly #node: Buffer;
+  readonly #node: BusNode;
   readonly #prefix: string;
   readonly #echo: boolean;
   readonly #sharded: boolean;
   readonly #pub: Client;
   readonly #sub: Client;
-  readonly #queue: PublishQueue;
   readonly #order = new SequenceTracker();
-  readonly #seqs = new Map<string, number>();
   readonly #broadcastChannel: string;
   /** Channels we want, with a waiter per channel until Redis confirms it. */
   readonly #wanted = new Map<string, { confirmed: boolean; waiters: (() => void)[] }>();
-  #deliver: ((topic: string, data: SendData, info?: DeliveryInfo) => void) | undefined;
-  #events: BusEvents | undefined;
   #lostAt: number | undefined;
-  #closed = false;
   readonly ready: Promise<void>;
   readonly #onMessage = (message: Buffer, channel: Buffer): void => this.#received(message, channel.toString());
 
   constructor(options: RedisBusOptions = {}) {
-    const maxDelay = positive('maxReconnectDelay', options.maxReconnectDelay ?? 2000);
-    this.#node = newNodeId();
-    this.nodeId = this.#node.toString('hex');
+    const connection = clientOptions('RedisBus', options.url, options.maxReconnectDelay);
     this.#prefix = options.prefix ?? 'ws4ts:';
     if (typeof this.#prefix !== 'string') throw new TypeError(`RedisBus: prefix must be a string, got ${typeof this.#prefix}`);
     this.#echo = options.echo ?? false;
     this.#sharded = options.sharded ?? false;
     this.#broadcastChannel = `${this.#prefix}b`;
-    const clientOptions = {
-      url: options.url ?? 'redis://127.0.0.1:6379',
-      // Our own bounded buffer holds publishes while Redis is away; the
-      // client's unbounded offline queue would hide that.
-      disableOfflineQueue: true,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) },
-    };
-    this.#pub = createClient(clientOptions);
-    this.#sub = createClient(clientOptions);
-    this.#queue = new PublishQueue(
+    this.#pub = createClient(connection);
+    this.#sub = createClient(connection);
+    this.#node = new BusNode(
+      'RedisBus',
       (channel, bytes) => (this.#sharded ? this.#pub.sPublish(channel, bytes) : this.#pub.publish(channel, bytes)),
       () => this.#pub.isReady,
-      (error) => this.#error(error),
-      {
-        maxMessages: positive('maxBufferedMessages', options.maxBufferedMessages ?? 10_000),
-        maxBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024),
-      },
+      options,
     );
-    this.#pub.on('error', (error: unknown) => this.#error(error));
-    this.#pub.on('ready', () => this.#queue.ready());
-    this.#sub.on('error', (error: unknown) => this.#error(error));
+    this.nodeId = this.#node.id;
+    this.#pub.on('error', (error: unknown) => this.#node.error(error));
+    this.#pub.on('ready', () => this.#node.ready());
+    this.#sub.on('error', (error: unknown) => this.#node.error(error));
     this.#sub.on('end', () => this.#lost());
     this.#sub.on('reconnecting', () => this.#lost());
     this.#sub.on('ready', () => void this.#restore());
@@ -125,18 +109,17 @@ export class RedisBus implements BroadcastBus {
   }
 
   listen(deliver: (topic: string, data: SendData, info?: DeliveryInfo) => void, events?: BusEvents): void {
-    this.#deliver = deliver;
-    this.#events = events;
+    this.#node.listen(deliver, events);
   }
 
   publish(topic: string, data: SendData): Promise<PublishOutcome> {
     if (typeof topic !== 'string') throw new TypeError(`RedisBus.publish: topic must be a string, got ${typeof topic}`);
-    if (!this.#echo) this.#deliver?.(topic, data);
-    return this.#send(this.#topicChannel(topic), data);
+    if (!this.#echo) this.#node.deliverNow(topic, data);
+    return this.#node.send(this.#topicChannel(topic), data);
   }
 
   broadcast(data: SendData): Promise<PublishOutcome> {
-    return this.#send(this.#broadcastChannel, data);
+    return this.#node.send(this.#broadcastChannel, data);
   }
 
   subscribe(topic: string): Promise<void> {
@@ -154,13 +137,13 @@ export class RedisBus implements BroadcastBus {
     this.#order.forget(channel);
     if (this.#sub.isReady) {
       const done = this.#sharded ? this.#sub.sUnsubscribe(channel, this.#onMessage, true) : this.#sub.unsubscribe(channel, this.#onMessage, true);
-      done.catch((error: unknown) => this.#error(error));
+      done.catch((error: unknown) => this.#node.error(error));
     }
   }
 
   /** Messages waiting for Redis (buffered while it is unreachable, or not yet acknowledged). */
   get buffered(): number {
-    return this.#queue.length;
+    return this.#node.buffered;
   }
 
   /** Whether both connections are up. */
@@ -170,9 +153,8 @@ export class RedisBus implements BroadcastBus {
 
   /** Close both connections; publishes still buffered resolve `dropped`. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue.close();
+    if (this.#node.closed) return;
+    this.#node.close();
     for (const wanted of this.#wanted.values()) for (const wake of wanted.waiters) wake();
     await Promise.all([this.#pub, this.#sub].map((client) => (client.isOpen ? client.close().catch(() => client.destroy()) : undefined)));
   }
@@ -181,17 +163,10 @@ export class RedisBus implements BroadcastBus {
     return `${this.#prefix}t:${topic}`;
   }
 
-  #send(channel: string, data: SendData): Promise<PublishOutcome> {
-    if (this.#closed) return Promise.resolve('dropped');
-    const seq = (this.#seqs.get(channel) ?? 0) + 1;
-    this.#seqs.set(channel, seq);
-    return this.#queue.push(channel, encodeEnvelope(this.#node, seq, data));
-  }
-
   #received(message: Buffer, channel: string): void {
     const envelope = decodeEnvelope(message);
     if (envelope === undefined) {
-      this.#error(new Error(`RedisBus: a message on ${channel} is not a ws4ts envelope (another publisher on the channel?): dropped`));
+      this.#node.error(new Error(`RedisBus: a message on ${channel} is not a ws4ts envelope (another publisher on the channel?): dropped`));
       return;
     }
     if (envelope.node === this.nodeId && !(this.#echo && channel !== this.#broadcastChannel)) return;
@@ -200,7 +175,7 @@ export class RedisBus implements BroadcastBus {
     if (verdict.kind === 'duplicate') return;
     if (verdict.kind === 'gap') {
       const isBroadcast = channel === this.#broadcastChannel;
-      this.#gap({
+      this.#node.gap({
         reason: 'sequence',
         since: verdict.since,
         until: envelope.time,
@@ -210,13 +185,7 @@ export class RedisBus implements BroadcastBus {
         missed: verdict.missed,
       });
     }
-    const data = envelopeData(envelope);
-    try {
-      if (channel === this.#broadcastChannel) this.#events?.broadcast(data);
-      else this.#deliver?.(channel.slice(this.#prefix.length + 2), data);
-    } catch (error) {
-      this.#error(error);
-    }
+    this.#node.received(channel === this.#broadcastChannel ? undefined : channel.slice(this.#prefix.length + 2), envelopeData(envelope));
   }
 
   #want(channel: string): void {
@@ -227,7 +196,7 @@ export class RedisBus implements BroadcastBus {
 
   #confirmed(channel: string): Promise<void> {
     const wanted = this.#wanted.get(channel);
-    if (wanted === undefined || wanted.confirmed || this.#closed) return Promise.resolve();
+    if (wanted === undefined || wanted.confirmed || this.#node.closed) return Promise.resolve();
     return new Promise((resolve) => wanted.waiters.push(resolve));
   }
 
@@ -236,7 +205,7 @@ export class RedisBus implements BroadcastBus {
       await (this.#sharded ? this.#sub.sSubscribe(channel, this.#onMessage, true) : this.#sub.subscribe(channel, this.#onMessage, true));
     } catch (error) {
       // Lost the connection meanwhile: #restore subscribes again once it is back.
-      this.#error(error);
+      this.#node.error(error);
       return;
     }
     const wanted = this.#wanted.get(channel);
@@ -246,7 +215,7 @@ export class RedisBus implements BroadcastBus {
   }
 
   #lost(): void {
-    if (this.#lostAt !== undefined || this.#closed) return;
+    if (this.#lostAt !== undefined || this.#node.closed) return;
     this.#lostAt = Date.now();
     for (const wanted of this.#wanted.values()) wanted.confirmed = false;
   }
@@ -260,31 +229,9 @@ export class RedisBus implements BroadcastBus {
   async #restore(): Promise<void> {
     await Promise.all([...this.#wanted.keys()].map((channel) => this.#subscribeChannel(channel)));
     const since = this.#lostAt;
-    if (since === undefined || this.#closed || !this.#sub.isReady) return;
+    if (since === undefined || this.#node.closed || !this.#sub.isReady) return;
     this.#lostAt = undefined;
     const topics = [...this.#wanted.keys()].filter((channel) => channel !== this.#broadcastChannel).map((channel) => channel.slice(this.#prefix.length + 2));
-    this.#gap({ reason: 'disconnected', since, until: Date.now(), topics, broadcast: true });
+    this.#node.gap({ reason: 'disconnected', since, until: Date.now(), topics, broadcast: true });
   }
-
-  #gap(gap: BusGap): void {
-    try {
-      this.#events?.gap(gap);
-    } catch (error) {
-      this.#error(error);
-    }
-  }
-
-  #error(error: unknown): void {
-    if (this.#closed) return;
-    try {
-      this.#events?.error(error);
-    } catch {
-      // an error sink that throws has nowhere left to report to
-    }
-  }
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`RedisBus: ${name} must be a positive number, got ${String(value)}`);
-  return value;
 }

@@ -18,10 +18,10 @@
  * @module
  */
 import { createClient, RESP_TYPES } from 'redis';
-import type { BroadcastBus, BusEvents, BusHistory, BusGap, DeliveryInfo, PublishOutcome } from '../server/manager.js';
+import type { BroadcastBus, BusEvents, BusHistory, DeliveryInfo, PublishOutcome } from '../server/manager.js';
 import type { SendData } from '../websocket.js';
-import { decodeEnvelope, encodeEnvelope, envelopeData, newNodeId, type Envelope } from './envelope.js';
-import { PublishQueue } from './publish-queue.js';
+import { BusNode, clientOptions, positive } from './bus-node.js';
+import { decodeEnvelope, envelopeData, newNodeId, type Envelope } from './envelope.js';
 import { SequenceTracker } from './sequence.js';
 
 type Client = ReturnType<typeof createClient>;
@@ -70,56 +70,41 @@ interface StreamState {
 export class RedisStreamBus implements BroadcastBus {
   readonly nodeId: string;
   readonly ready: Promise<void>;
-  readonly #node: Buffer;
+  readonly #node: BusNode;
   readonly #prefix: string;
   readonly #maxLen: number;
   readonly #block: number;
   readonly #pub: Client;
   readonly #reader: Client;
-  readonly #queue: PublishQueue;
   readonly #order = new SequenceTracker();
-  readonly #seqs = new Map<string, number>();
   readonly #streams = new Map<string, StreamState>();
   readonly #broadcastKey: string;
-  #deliver: ((topic: string, data: SendData, info?: DeliveryInfo) => void) | undefined;
-  #events: BusEvents | undefined;
   /** The value of the epoch key when we first saw it: gone or changed means Redis lost its data. */
   #epoch: string | undefined;
   #check = false;
-  #closed = false;
   #wake: (() => void) | undefined;
 
   constructor(options: RedisStreamBusOptions = {}) {
-    const maxDelay = positive('maxReconnectDelay', options.maxReconnectDelay ?? 2000);
-    this.#node = newNodeId();
-    this.nodeId = this.#node.toString('hex');
+    const connection = { ...clientOptions('RedisStreamBus', options.url, options.maxReconnectDelay), RESP: 2 as const };
     this.#prefix = options.prefix ?? 'ws4ts:';
-    this.#maxLen = Math.floor(positive('maxLen', options.maxLen ?? 10_000));
-    this.#block = Math.floor(positive('block', options.block ?? 250));
+    this.#maxLen = Math.floor(positive('RedisStreamBus', 'maxLen', options.maxLen ?? 10_000));
+    this.#block = Math.floor(positive('RedisStreamBus', 'block', options.block ?? 250));
     this.#broadcastKey = `${this.#prefix}sb`;
-    const clientOptions = {
-      url: options.url ?? 'redis://127.0.0.1:6379',
-      RESP: 2 as const,
-      disableOfflineQueue: true,
-      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxDelay) },
-    };
-    this.#pub = createClient(clientOptions);
-    this.#reader = createClient(clientOptions);
-    this.#queue = new PublishQueue(
+    this.#pub = createClient(connection);
+    this.#reader = createClient(connection);
+    this.#node = new BusNode(
+      'RedisStreamBus',
       (key, bytes) => this.#pub.sendCommand(['XADD', key, 'MAXLEN', '~', String(this.#maxLen), '*', 'd', bytes]),
       () => this.#pub.isReady,
-      (error) => this.#error(error),
-      {
-        maxMessages: positive('maxBufferedMessages', options.maxBufferedMessages ?? 10_000),
-        maxBytes: positive('maxBufferedBytes', options.maxBufferedBytes ?? 16 * 1024 * 1024),
-      },
+      options,
     );
-    this.#pub.on('error', (error: unknown) => this.#error(error));
+    this.nodeId = this.#node.id;
+    this.#pub.on('error', (error: unknown) => this.#node.error(error));
     this.#pub.on('ready', () => {
-      this.#queue.ready();
+      this.#node.ready();
       for (const [key, state] of this.#streams) if (!state.confirmed && state.lastId === '') void this.#start(key, state);
     });
-    this.#reader.on('error', (error: unknown) => this.#error(error));
+    this.#reader.on('error', (error: unknown) => this.#node.error(error));
     this.#reader.on('reconnecting', () => (this.#check = true));
     this.#reader.on('ready', () => this.#wake?.());
     const broadcast: StreamState = { topic: undefined, lastId: '', confirmed: false, waiters: [] };
@@ -135,17 +120,16 @@ export class RedisStreamBus implements BroadcastBus {
   }
 
   listen(deliver: (topic: string, data: SendData, info?: DeliveryInfo) => void, events?: BusEvents): void {
-    this.#deliver = deliver;
-    this.#events = events;
+    this.#node.listen(deliver, events);
   }
 
   publish(topic: string, data: SendData): Promise<PublishOutcome> {
     if (typeof topic !== 'string') throw new TypeError(`RedisStreamBus.publish: topic must be a string, got ${typeof topic}`);
-    return this.#send(this.#key(topic), data);
+    return this.#node.send(this.#key(topic), data);
   }
 
   broadcast(data: SendData): Promise<PublishOutcome> {
-    return this.#send(this.#broadcastKey, data);
+    return this.#node.send(this.#broadcastKey, data);
   }
 
   subscribe(topic: string): Promise<void> {
@@ -179,7 +163,7 @@ export class RedisStreamBus implements BroadcastBus {
     const key = this.#key(topic);
     try {
       // Without a limit, all that is retained (the stream is bounded by MAXLEN ~ anyway).
-      const count = limit === undefined ? [] : ['COUNT', String(Math.floor(positive('limit', limit)))];
+      const count = limit === undefined ? [] : ['COUNT', String(Math.floor(positive('RedisStreamBus', 'limit', limit)))];
       const raw = (await this.#pub.sendCommand(['XRANGE', key, `(${afterId}`, '+', ...count], BUFFERS)) as unknown as RawEntry[];
       const entries: { id: string; data: SendData }[] = [];
       for (const [id, fields] of raw) {
@@ -188,14 +172,14 @@ export class RedisStreamBus implements BroadcastBus {
       }
       return { entries, complete: !(await this.#lostAfter(key, afterId, false)) };
     } catch (error) {
-      this.#error(error);
+      this.#node.error(error);
       return { entries: [], complete: false };
     }
   }
 
   /** Messages waiting for Redis. */
   get buffered(): number {
-    return this.#queue.length;
+    return this.#node.buffered;
   }
 
   /** Whether both connections are up. */
@@ -205,9 +189,8 @@ export class RedisStreamBus implements BroadcastBus {
 
   /** Close both connections; publishes still buffered resolve `dropped`. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#queue.close();
+    if (this.#node.closed) return;
+    this.#node.close();
     this.#wake?.();
     for (const state of this.#streams.values()) for (const wake of state.waiters.splice(0)) wake();
     // The reader may be blocked in XREAD: destroy rather than wait for it.
@@ -219,15 +202,8 @@ export class RedisStreamBus implements BroadcastBus {
     return `${this.#prefix}s:${topic}`;
   }
 
-  #send(key: string, data: SendData): Promise<PublishOutcome> {
-    if (this.#closed) return Promise.resolve('dropped');
-    const seq = (this.#seqs.get(key) ?? 0) + 1;
-    this.#seqs.set(key, seq);
-    return this.#queue.push(key, encodeEnvelope(this.#node, seq, data));
-  }
-
   #confirmed(state: StreamState): Promise<void> {
-    if (state.confirmed || this.#closed) return Promise.resolve();
+    if (state.confirmed || this.#node.closed) return Promise.resolve();
     return new Promise((resolve) => state.waiters.push(resolve));
   }
 
@@ -241,12 +217,12 @@ export class RedisStreamBus implements BroadcastBus {
       for (const wake of state.waiters.splice(0)) wake();
       this.#wake?.();
     } catch (error) {
-      this.#error(error); // retried when the publishing connection is ready again
+      this.#node.error(error); // retried when the publishing connection is ready again
     }
   }
 
   async #run(): Promise<void> {
-    while (!this.#closed) {
+    while (!this.#node.closed) {
       const keys = [...this.#streams].filter(([, state]) => state.confirmed);
       if (!this.#reader.isReady || keys.length === 0) {
         await new Promise<void>((resolve) => {
@@ -263,9 +239,9 @@ export class RedisStreamBus implements BroadcastBus {
         )) as unknown as RawRead;
         if (reply !== null) this.#received(reply);
       } catch (error) {
-        if (this.#closed) return;
+        if (this.#node.closed) return;
         this.#check = true;
-        this.#error(error);
+        this.#node.error(error);
         await new Promise((resolve) => setTimeout(resolve, 50).unref());
       }
     }
@@ -281,7 +257,7 @@ export class RedisStreamBus implements BroadcastBus {
         state.lastId = id;
         const envelope = envelopeOf(fields);
         if (envelope === undefined) {
-          this.#error(new Error(`RedisStreamBus: entry ${id} of ${key} is not a ws4ts envelope: skipped`));
+          this.#node.error(new Error(`RedisStreamBus: entry ${id} of ${key} is not a ws4ts envelope: skipped`));
           continue;
         }
         // Own broadcasts were delivered locally by the manager already.
@@ -289,15 +265,9 @@ export class RedisStreamBus implements BroadcastBus {
         const verdict = this.#order.check(key, envelope.node, envelope.seq, envelope.time);
         if (verdict.kind === 'duplicate') continue;
         if (verdict.kind === 'gap') {
-          this.#gap({ reason: 'sequence', since: verdict.since, until: envelope.time, topics: state.topic === undefined ? [] : [state.topic], broadcast: state.topic === undefined, publisher: envelope.node, missed: verdict.missed });
+          this.#node.gap({ reason: 'sequence', since: verdict.since, until: envelope.time, topics: state.topic === undefined ? [] : [state.topic], broadcast: state.topic === undefined, publisher: envelope.node, missed: verdict.missed });
         }
-        const data = envelopeData(envelope);
-        try {
-          if (state.topic === undefined) this.#events?.broadcast(data);
-          else this.#deliver?.(state.topic, data, { id });
-        } catch (error) {
-          this.#error(error);
-        }
+        this.#node.received(state.topic, envelopeData(envelope), state.topic === undefined ? undefined : { id });
       }
     }
   }
@@ -312,7 +282,7 @@ export class RedisStreamBus implements BroadcastBus {
     for (const [key, state] of this.#streams) {
       if (!state.confirmed) continue;
       if (await this.#lostAfter(key, state.lastId, restarted)) {
-        this.#gap({ reason: 'trimmed', since: idTime(state.lastId), until: Date.now(), topics: state.topic === undefined ? [] : [state.topic], broadcast: state.topic === undefined, lastId: state.lastId });
+        this.#node.gap({ reason: 'trimmed', since: idTime(state.lastId), until: Date.now(), topics: state.topic === undefined ? [] : [state.topic], broadcast: state.topic === undefined, lastId: state.lastId });
       }
     }
   }
@@ -350,23 +320,6 @@ export class RedisStreamBus implements BroadcastBus {
     await client.sendCommand(['SET', key, newNodeId().toString('hex'), 'NX']);
     return String(await client.sendCommand(['GET', key]));
   }
-
-  #gap(gap: BusGap): void {
-    try {
-      this.#events?.gap(gap);
-    } catch (error) {
-      this.#error(error);
-    }
-  }
-
-  #error(error: unknown): void {
-    if (this.#closed) return;
-    try {
-      this.#events?.error(error);
-    } catch {
-      // nowhere left to report to
-    }
-  }
 }
 
 function envelopeOf(fields: readonly Buffer[]): Envelope | undefined {
@@ -388,9 +341,4 @@ export function compareIds(a: string, b: string): number {
 
 function idTime(id: string): number {
   return Number(id.split('-')[0]);
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`RedisStreamBus: ${name} must be a positive number, got ${String(value)}`);
-  return value;
 }

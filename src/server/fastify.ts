@@ -20,23 +20,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type {
-  ContextConfigDefault,
-  FastifyBaseLogger,
-  FastifyInstance,
-  FastifyPluginCallback,
-  FastifyReply,
-  FastifyRequest,
-  FastifySchema,
-  FastifyTypeProvider,
-  FastifyTypeProviderDefault,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerBase,
-  RawServerDefault,
-  RouteGenericInterface,
-  RouteHandlerMethod,
-} from 'fastify';
+import type { ContextConfigDefault, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, FastifySchema, RouteGenericInterface, RouteHandlerMethod } from 'fastify';
 import type { Handler } from '../handler.js';
 import type { WebSocket } from '../websocket.js';
 import type { UpgradeOptions } from './upgrade.js';
@@ -61,39 +45,20 @@ export interface FastifyWebSocketOptions extends Partial<Omit<UpgradeOptions, 'h
   readonly httpHandler?: HttpFallback;
 }
 
+// An augmentation names only the type parameters its members use: TypeScript
+// merges it with Fastify's declaration, whose constraints and defaults apply.
 declare module 'fastify' {
-  interface FastifyInstance<
-    RawServer extends RawServerBase = RawServerDefault,
-    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
-    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
-    Logger extends FastifyBaseLogger = FastifyBaseLogger,
-    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
-  > {
+  interface FastifyInstance {
     /** Every WebSocket connection of the app (added by ws4ts's Fastify plugin). */
     websocketManager: WebSocketManager;
   }
 
-  interface RouteShorthandOptions<
-    RawServer extends RawServerBase = RawServerDefault,
-    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
-    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
-    RouteGeneric extends RouteGenericInterface = RouteGenericInterface,
-    ContextConfig = ContextConfigDefault,
-    SchemaCompiler extends FastifySchema = FastifySchema,
-    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
-    Logger extends FastifyBaseLogger = FastifyBaseLogger,
-  > {
+  interface RouteShorthandOptions {
     /** Make this GET route a WebSocket endpoint whose handler is a ws4ts handler (needs ws4ts's Fastify plugin). */
     websocket?: boolean | WebSocketRouteOptions;
   }
 
-  interface RouteShorthandMethod<
-    RawServer extends RawServerBase = RawServerDefault,
-    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
-    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
-    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
-    Logger extends FastifyBaseLogger = FastifyBaseLogger,
-  > {
+  interface RouteShorthandMethod<RawServer, RawRequest, RawReply, TypeProvider, Logger> {
     /** A WebSocket route: `fastify.get('/chat', { websocket: true }, EchoWebSocket)`. */
     <RouteGeneric extends RouteGenericInterface = RouteGenericInterface, ContextConfig = ContextConfigDefault, const SchemaCompiler extends FastifySchema = FastifySchema>(
       path: string,

@@ -27,6 +27,7 @@ import type { RequestInfo } from '../websocket/options.js';
 import { WebSocketError, localError } from '../protocol/errors.js';
 import { checkFraming, headError, isAbsoluteForm } from './http-framing.js';
 import { TOKEN_CHARS } from '../protocol/headers.js';
+import { OCTETS } from '../protocol/octets.js';
 
 /** Size limits of a request head, each checked as soon as it is exceeded (431). */
 export interface RequestHeadLimits {
@@ -85,12 +86,7 @@ CLASS[0x20] = VALUE;
 CLASS[0x09] = VALUE;
 CLASS[0x23] &= ~TARGET;
 for (let b = 0; b < 256; b++) if (TOKEN_CHARS[b] === 1) CLASS[b] |= TCHAR; // one tchar definition, in protocol/headers.ts
-
-const HT = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const COLON = 0x3a;
+const { COLON, CR, HTAB, LF, SP } = OCTETS; // own constants for the loops: see octets.ts
 
 /**
  * Empty lines ignored before the request line. RFC 9112 §2.2 asks servers to
@@ -342,7 +338,7 @@ export class RequestHeadParser {
     let ls = lineEnd + 2;
     for (let le = buf.indexOf(CR, ls); le !== ls; ls = le + 2, le = buf.indexOf(CR, ls)) {
       const first = buf[ls];
-      if (first === SP || first === HT) {
+      if (first === SP || first === HTAB) {
         throw headError(400, rawHeaders.length === 0 ? 'whitespace before the first header field' : 'obsolete line folding');
       }
       p = ls;
@@ -350,13 +346,13 @@ export class RequestHeadParser {
       if (p === le) throw headError(400, 'header field without a colon');
       const c = buf[p];
       if (c !== COLON) {
-        throw headError(400, c === SP || c === HT ? 'whitespace between header name and colon' : 'invalid character in header name');
+        throw headError(400, c === SP || c === HTAB ? 'whitespace between header name and colon' : 'invalid character in header name');
       }
       if (p === ls) throw headError(400, 'empty header name');
       let vs = p + 1;
       let ve = le;
-      while (vs < ve && (buf[vs] === SP || buf[vs] === HT)) vs++;
-      while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HT)) ve--;
+      while (vs < ve && (buf[vs] === SP || buf[vs] === HTAB)) vs++;
+      while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
       for (let q = vs; q < ve; q++) {
         if ((CLASS[buf[q]] & VALUE) === 0) throw headError(400, 'invalid character in header value');
       }

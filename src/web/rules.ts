@@ -1,7 +1,8 @@
 /**
  * The argument rules of the WHATWG WebSocket interface (HTML standard,
- * "The WebSocket interface"), each throwing the `DOMException` the standard
- * names. Pure functions: no socket, no state.
+ * "The WebSocket interface") and of `WebSocketStream`'s close (whatwg/websockets
+ * PR #48), each throwing the `DOMException` the standard names. Pure
+ * functions: no socket, no state.
  *
  * @module
  */
@@ -88,6 +89,44 @@ export function closeArguments(code: unknown, reason: unknown): { code: number; 
     if (code === undefined) sent = 1000;
   }
   return { code: sent, reason: text };
+}
+
+/** WebIDL `USVString`: unpaired surrogates become U+FFFD. */
+function usvString(value: unknown): string {
+  return String(value).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** WebIDL `[EnforceRange] unsigned short`. */
+function enforceUnsignedShort(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new TypeError(`closeCode must be a finite number, not ${String(value)}`);
+  const integer = Math.trunc(n);
+  if (integer < 0 || integer > 0xffff) throw new TypeError(`closeCode must be in 0-65535, not ${String(value)}`);
+  return integer;
+}
+
+/**
+ * `WebSocketStream`'s `close(info)` and `new WebSocketError(message, info)`:
+ * the WebIDL `WebSocketCloseInfo` dictionary, then the proposal's
+ * "validate close code and reason": a code other than 1000 or 3000–4999 is
+ * an `InvalidAccessError`, a reason over 123 bytes a `SyntaxError`, a reason
+ * without a code means 1000. `code` is `null` for "send no code".
+ */
+export function closeInfo(info: unknown): { code: number | null; reason: string } {
+  if (info !== undefined && info !== null && typeof info !== 'object' && typeof info !== 'function') {
+    throw new TypeError('the close info must be an object like { closeCode, reason }');
+  }
+  const dictionary = (info ?? {}) as { closeCode?: unknown; reason?: unknown };
+  const rawCode = dictionary.closeCode;
+  let code = rawCode === undefined ? null : enforceUnsignedShort(rawCode);
+  const reason = dictionary.reason === undefined ? '' : usvString(dictionary.reason);
+  if (code !== null && code !== 1000 && (code < 3000 || code > 4999)) {
+    throw new DOMException(`close code must be 1000 or in 3000-4999, not ${code}`, 'InvalidAccessError');
+  }
+  const bytes = Buffer.byteLength(reason);
+  if (bytes > 123) throw new DOMException(`the close reason must be at most 123 bytes of UTF-8, not ${bytes}`, 'SyntaxError');
+  if (reason !== '' && code === null) code = 1000;
+  return { code, reason };
 }
 
 /** What `send()` accepts, after the WebIDL conversion. */

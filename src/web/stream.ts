@@ -29,7 +29,7 @@ import type { Message } from '../protocol/message.js';
 import { WebSocket, kCloseEmpty } from '../websocket.js';
 import type { WebSocketClientOptions } from './client.js';
 import type { ErrorEvent } from './events.js';
-import { parseProtocols, parseWebSocketUrl } from './rules.js';
+import { closeInfo, parseProtocols, parseWebSocketUrl } from './rules.js';
 import { checkConnectOptions } from '../options.js';
 import { handled } from '../websocket/handled.js';
 
@@ -111,43 +111,6 @@ Object.defineProperty(WebSocketError.prototype, Symbol.toStringTag, { value: 'We
 function observedError(message: string, code: number, reason: string): WebSocketError {
   unvalidated = true;
   return new WebSocketError(message, { closeCode: code, reason });
-}
-
-/** WebIDL `USVString`: unpaired surrogates become U+FFFD. */
-function usvString(value: unknown): string {
-  return String(value).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
-
-/** WebIDL `[EnforceRange] unsigned short`. */
-function enforceUnsignedShort(value: unknown): number {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new TypeError(`closeCode must be a finite number, not ${String(value)}`);
-  const integer = Math.trunc(n);
-  if (integer < 0 || integer > 0xffff) throw new TypeError(`closeCode must be in 0-65535, not ${String(value)}`);
-  return integer;
-}
-
-/**
- * The WebIDL `WebSocketCloseInfo` dictionary, then the proposal's
- * "validate close code and reason": a code other than 1000 or 3000–4999 is
- * an `InvalidAccessError`, a reason over 123 bytes a `SyntaxError`, a reason
- * without a code means 1000. `code` is `null` for "send no code".
- */
-function closeInfo(info: unknown): { code: number | null; reason: string } {
-  if (info !== undefined && info !== null && typeof info !== 'object' && typeof info !== 'function') {
-    throw new TypeError('the close info must be an object like { closeCode, reason }');
-  }
-  const dictionary = (info ?? {}) as { closeCode?: unknown; reason?: unknown };
-  const rawCode = dictionary.closeCode;
-  let code = rawCode === undefined ? null : enforceUnsignedShort(rawCode);
-  const reason = dictionary.reason === undefined ? '' : usvString(dictionary.reason);
-  if (code !== null && code !== 1000 && (code < 3000 || code > 4999)) {
-    throw new DOMException(`close code must be 1000 or in 3000-4999, not ${code}`, 'InvalidAccessError');
-  }
-  const bytes = Buffer.byteLength(reason);
-  if (bytes > 123) throw new DOMException(`the close reason must be at most 123 bytes of UTF-8, not ${bytes}`, 'SyntaxError');
-  if (reason !== '' && code === null) code = 1000;
-  return { code, reason };
 }
 
 /** Start the closing handshake with `code` (`null`: no code) and `reason`. */

@@ -3,24 +3,14 @@
  * and the live line on a real terminal (tmux) while a `ws` client talks.
  */
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { promisify } from 'node:util';
 import WS from 'ws';
 import { bytes, statusLine } from '../../src/cli/status.js';
 import type { CountersSnapshot } from '../../src/index.js';
-import { cli, ensureBuilt } from '../helpers/cli.js';
-import { delay, PATIENCE, within } from '../helpers/loopback.js';
+import { ensureBuilt } from '../helpers/cli.js';
+import { hasTmux, terminal } from '../helpers/terminal.js';
+import { PATIENCE, within } from '../helpers/loopback.js';
 
-const exec = promisify(execFile);
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 const onTerminal = hasTmux || process.env.CI ? test.serial : test.serial.skip;
 
 const snapshot = (at: number, fields: Partial<CountersSnapshot>): CountersSnapshot => ({
@@ -37,23 +27,7 @@ test('the status line shows connections and per-second rates each way', (t) => {
 
 onTerminal('on a terminal, serve redraws one status line with live figures', async (t) => {
   ensureBuilt();
-  const socket = `ws4ts-status-${process.pid}`;
-  const tmux = (...rest: string[]) => exec('tmux', ['-L', socket, ...rest], { timeout: 10_000 });
-  await tmux('-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '10', '-s', 'main', `'${process.execPath}' '${cli}' serve --port 0`);
-  t.teardown(async () => {
-    await tmux('kill-server').catch(() => {});
-  });
-  const screen = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'main')).stdout;
-  const waitFor = async (pattern: RegExp): Promise<string> => {
-    const deadline = Date.now() + 15_000;
-    let last = '';
-    while (Date.now() < deadline) {
-      last = await screen();
-      if (pattern.test(last)) return last;
-      await delay(100);
-    }
-    throw new Error(`screen never matched ${pattern}:\n${last}`);
-  };
+  const { waitFor } = await terminal(t, ['serve', '--port', '0'], 10);
   const first = await waitFor(/listening on (ws:\/\/127\.0\.0\.1:\d+\/)/);
   const url = /listening on (ws:\/\/127\.0\.0\.1:\d+\/)/.exec(first)![1]!;
   await waitFor(/0 open \(0 total\) · in 0 msg\/s 0 B\/s · out 0 msg\/s 0 B\/s/);

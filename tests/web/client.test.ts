@@ -10,23 +10,12 @@ import { CloseEvent, ErrorEvent } from '../../src/web/events.js';
 import { HandshakeError } from '../../src/client.js';
 import { serve } from '../../src/server/serve.js';
 import { echoPeer, next, opened, refusingPeer } from './peers.js';
+import { throwsDom } from './dom.js';
 
 function client(t: ExecutionContext, url: string, protocols?: string | string[], options?: ConstructorParameters<typeof WebSocket>[2]): WebSocket {
   const ws = new WebSocket(url, protocols, options);
   t.teardown(() => ws.terminate());
   return ws;
-}
-
-function throwsDom(t: ExecutionContext, fn: () => unknown, name: string, what: string): void {
-  // ava's t.throws wants native errors; DOMException is not one.
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  t.true(thrown instanceof DOMException, `${what}: a DOMException`);
-  t.is((thrown as DOMException | undefined)?.name, name, what);
 }
 
 // ─── construction (Create-*, constructor, interfaces) ───────────────────────

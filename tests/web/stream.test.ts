@@ -12,6 +12,7 @@ import { connect } from '../../src/client.js';
 import { serve } from '../../src/server/serve.js';
 import type { WebSocket } from '../../src/websocket.js';
 import { echoPeer, refusingPeer } from './peers.js';
+import { throwsDom } from './dom.js';
 import { delay, netServer, until, within } from '../helpers/loopback.js';
 
 function stream(t: ExecutionContext, url: string, options?: ConstructorParameters<typeof WebSocketStream>[1]): WebSocketStream {
@@ -24,17 +25,6 @@ function stream(t: ExecutionContext, url: string, options?: ConstructorParameter
     }
   });
   return wss;
-}
-
-function throwsDom(t: ExecutionContext, fn: () => unknown, name: string, what: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  t.true(thrown instanceof DOMException, `${what}: a DOMException`);
-  t.is((thrown as DOMException | undefined)?.name, name, what);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
