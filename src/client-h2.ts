@@ -19,6 +19,7 @@ import { Http2StreamTransport } from './transport/http2-stream.js';
 import { defaultExtensions } from './extensions/index.js';
 import type { WebSocket } from './websocket.js';
 import { HandshakeError, openClientWebSocket, type ConnectOptions } from './client.js';
+import { DEFAULTS } from './options.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -131,7 +132,7 @@ export function connectHttp2(target: URL, options: ConnectOptions): Promise<WebS
       release(pooled);
       reject(error);
     };
-    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? 10_000);
+    const timer = setTimeout(() => fail(new HandshakeError('opening handshake timed out', 0, {}, '')), options.timeout ?? options.handshakeTimeout ?? DEFAULTS.connectTimeout);
     const onAbort = (): void => fail(options.signal!.reason instanceof Error ? options.signal!.reason : new Error('aborted'));
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });

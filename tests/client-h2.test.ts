@@ -108,5 +108,10 @@ serial('an abort signal and the timeout end a pending handshake and release the 
   controller.abort(new Error('changed my mind'));
   await t.throwsAsync(pending, { message: 'changed my mind' });
   await t.throwsAsync(connect(`${url}/slow`, { http2: true, tls: CLIENT_TLS, timeout: 200 }), { instanceOf: HandshakeError, message: /timed out/ });
+  // handshakeTimeout, timeout's other name, bounds the HTTP/2 handshake as it does the HTTP/1.1 one
+  // (the verify above takes 5 s; the default would be 10 s).
+  const started = Date.now();
+  await t.throwsAsync(connect(`${url}/slow`, { http2: true, tls: CLIENT_TLS, handshakeTimeout: 200 }), { instanceOf: HandshakeError, message: /timed out/ });
+  t.true(Date.now() - started < 4000, 'ended by handshakeTimeout, not by the server answering after 5 s');
   t.deepEqual(sessionsTo(port), []);
 });
