@@ -3,10 +3,10 @@
  * pings on a closing or closed connection.
  */
 import test from 'ava';
-import { WebSocket } from '../../src/websocket.js';
+import { WebSocket, startWebSocket } from '../../src/websocket.js';
 import { WebSocketError } from '../../src/protocol/errors.js';
-import { client, rawClient, serverWith, within, PATIENCE } from '../helpers/loopback.js';
-import { echo } from './shared.js';
+import { client, closePayload, delay, frame, rawClient, serverWith, within, PATIENCE } from '../helpers/loopback.js';
+import { echo, memoryPair, memoryRawPeer } from './shared.js';
 
 test('ping() resolves with the round-trip time and the ponged hook sees the payload', async (t) => {
   const pongs: string[] = [];
@@ -46,4 +46,40 @@ test('a pending ping rejects when the connection closes first', async (t) => {
   await peer.frames.waitFor((f) => f.opcode === 9);
   peer.socket.destroy();
   await t.throwsAsync(within(ping, PATIENCE), { instanceOf: WebSocketError });
+});
+
+// ─── the keepalive tick ───────────────────────────────────────────────────────
+
+test('keepalive: a peer that leaves the keepalive ping unanswered is told 1011 and dropped', async (t) => {
+  const { ws, frames } = memoryRawPeer(t, { options: { pingInterval: 40, pongTimeout: 80, autoPong: false } });
+  startWebSocket(ws);
+  const ping = await frames.waitFor((f) => f.opcode === 9);
+  t.is(ping.payload.toString(), 'ka');
+  const close = await frames.waitFor((f) => f.opcode === 8);
+  t.is(close.payload.readUInt16BE(0), 1011);
+  await frames.waitEnd();
+  t.deepEqual(await within(ws.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
+});
+
+test('keepalive: a peer that answers the pings stays open, and its pongs reach the ponged hook', async (t) => {
+  const pongs: string[] = [];
+  class Counting extends WebSocket {
+    override ponged(data: Uint8Array): void {
+      pongs.push(Buffer.from(data).toString());
+    }
+  }
+  const { server } = memoryPair(t, { server: Counting, serverOptions: { pingInterval: 40, pongTimeout: 500 } });
+  await delay(400); // several ping intervals
+  t.is(server.readyState, 1);
+  t.true(pongs.length >= 2, `${pongs.length} pongs`);
+  t.true(pongs.every((p) => p === 'ka'));
+});
+
+test('keepalive: idleTimeout closes a silent peer with 1001 idle timeout', async (t) => {
+  const { ws, frames, write } = memoryRawPeer(t, { options: { idleTimeout: 60 } });
+  startWebSocket(ws);
+  const close = await frames.waitFor((f) => f.opcode === 8);
+  t.deepEqual(close.payload, closePayload(1001, 'idle timeout'));
+  await within(write(frame(8, close.payload)), PATIENCE); // the peer echoes the close
+  t.deepEqual(await within(ws.finished, PATIENCE), { code: 1001, reason: 'idle timeout', wasClean: true });
 });

@@ -35,7 +35,8 @@ test('step(): ping after pingInterval of silence, dead after pongTimeout unanswe
   const member = ticker();
   const clock = KeepaliveClock.start(member, { pingInterval: 1000, pongTimeout: 500 })!;
   t.teardown(() => clock.stop(member));
-  const start = clock.lastInput;
+  const start = 10_000; // whole numbers: performance.now() + 1000 - performance.now() need not be 1000
+  clock.lastInput = start;
   t.is(clock.step(start + 999, false, false), 'nothing');
   t.is(clock.step(start + 1000, false, false), 'ping');
   t.is(clock.pingSentAt, start + 1000, 'the ping decided counts as sent');
@@ -54,7 +55,8 @@ test('idleTimeout: idle after that much silence, and the options are read on eve
   const options: { idleTimeout: number | null } = { idleTimeout: 300 };
   const clock = KeepaliveClock.start(member, options)!;
   t.teardown(() => clock.stop(member));
-  const start = clock.lastInput;
+  const start = 10_000; // whole numbers: performance.now() + 1000 - performance.now() need not be 1000
+  clock.lastInput = start;
   t.is(clock.step(start + 299, false, false), 'nothing');
   t.is(clock.step(start + 300, false, false), 'idle');
   options.idleTimeout = null;
@@ -65,7 +67,8 @@ test('outputProgress(): a shrinking backlog counts as input, a stalled one does 
   const member = ticker();
   const clock = KeepaliveClock.start(member, { pingInterval: 1000, pongTimeout: 500 })!;
   t.teardown(() => clock.stop(member));
-  const start = clock.lastInput;
+  const start = 10_000; // whole numbers: performance.now() + 1000 - performance.now() need not be 1000
+  clock.lastInput = start;
   const stall = { stallBuffered: Infinity };
   clock.outputProgress(start + 100, 5000, stall);
   t.is(clock.lastInput, start + 100, 'first reading while paused');

@@ -13,7 +13,7 @@ import { memoryPair } from './shared.js';
 
 test('installObservable puts subscribe, pipe and forEach on the prototype, forwarding to messages$', async (t) => {
   class Source {
-    readonly messages$: Observable<Message> = of<Message>({ type: 'text', data: 'a' }, { type: 'text', data: 'b' });
+    readonly messages$: Observable<Message> = of<Message[]>({ type: 'text', data: 'a' }, { type: 'text', data: 'b' });
   }
   installObservable(Source);
   const source = new Source() as unknown as Observable<Message> & Source;

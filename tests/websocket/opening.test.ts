@@ -4,10 +4,10 @@
  * first of the hooks.
  */
 import test from 'ava';
-import { EchoWebSocket, WebSocket } from '../../src/websocket.js';
+import { EchoWebSocket, WebSocket, startWebSocket } from '../../src/websocket.js';
 import type { Message } from '../../src/protocol/message.js';
-import { client, serverWith, within, PATIENCE } from '../helpers/loopback.js';
-import { echo } from './shared.js';
+import { client, closePayload, frame, serverWith, until, within, PATIENCE } from '../helpers/loopback.js';
+import { echo, memoryPair, memoryRawPeer } from './shared.js';
 
 test('hooks run in order: opened, receivedMessage, closed with the peer code and reason', async (t) => {
   const calls: string[] = [];
@@ -48,4 +48,58 @@ test('EchoWebSocket echoes, and request/response/remoteAddress describe the conn
   t.is(ws.remoteAddress, '127.0.0.1');
   t.is(ws.protocol, '');
   t.is(ws.extensions, '');
+});
+
+// ─── start() over in-memory transports ────────────────────────────────────────
+
+test('bytes read with the upgrade are handed to the engine at start, after opened and before later input', async (t) => {
+  const calls: string[] = [];
+  class Recording extends WebSocket {
+    override opened(): void {
+      calls.push('opened');
+    }
+    override receivedMessage(message: Message): void {
+      calls.push(`message ${String(message.data)}`);
+    }
+  }
+  const { ws, write } = memoryRawPeer(t, { Class: Recording, head: frame(1, 'early') });
+  t.deepEqual(calls, [], 'nothing runs before start');
+  startWebSocket(ws);
+  startWebSocket(ws); // a second start does nothing
+  await within(write(frame(1, 'late')), PATIENCE);
+  await until(() => calls.length >= 3, PATIENCE, 'both messages');
+  t.deepEqual(calls, ['opened', 'message early', 'message late']);
+});
+
+test('a listener added before start gets one open event, after the opened hook', async (t) => {
+  const calls: string[] = [];
+  class Hooked extends WebSocket {
+    override opened(): void {
+      calls.push(`hook ${this.readyState}`);
+    }
+  }
+  const { server } = memoryPair(t, {
+    server: Hooked,
+    beforeStart: (server) => server.addEventListener('open', (event) => void calls.push(`event ${(event as Event).type}`)),
+  });
+  t.deepEqual(calls, ['hook 1', 'event open']);
+  t.is(server.readyState, 1);
+});
+
+test('an opened hook that throws is reported and fails the connection with 1011', async (t) => {
+  const reported: unknown[] = [];
+  class Failing extends WebSocket {
+    override opened(): void {
+      throw new Error('cannot open');
+    }
+    override unhandledError(error: unknown): void {
+      reported.push(error);
+    }
+  }
+  const { ws, frames } = memoryRawPeer(t, { Class: Failing });
+  startWebSocket(ws);
+  const close = await frames.waitFor((f) => f.opcode === 8);
+  t.deepEqual(close.payload, closePayload(1011, 'internal error'));
+  t.is((reported[0] as Error).message, 'cannot open');
+  t.is(ws.readyState, 2, 'closing: the peer has not answered');
 });
