@@ -12,10 +12,15 @@
  *
  * @module
  */
-import { encodeBinaryFrame, encodeTextFrame } from './encoder.js';
+import { encodeBinaryFrame, encodeTextFrame, MERGE_THRESHOLD, writeHeader } from './encoder.js';
 import type { Extension } from './extension.js';
-import { encodeText } from './text.js';
+import { encodeText, writeText } from './text.js';
 import { OutputQueue, encodeMessage } from './transform-queue.js';
+
+/** Longest string sent through the slab: 41 UTF-16 units are at most 123 UTF-8 bytes, a one-byte length. */
+const SMALL_TEXT = 41;
+/** Largest bytes sent through the slab (a module constant: a read through an import is a getter call in the CommonJS build). */
+const SMALL_BINARY = MERGE_THRESHOLD;
 
 /** @internal The owner's failure callback: an extension's asynchronous encode failed. */
 export const kEncodeFailed = Symbol('ws4ts.encodeFailed');
@@ -50,6 +55,10 @@ export class FrameWriter extends OutputQueue {
   message(data: string | Uint8Array): void {
     const text = typeof data === 'string';
     if (this.#extensions.length === 0) {
+      if (this.#maskKey === undefined && (text ? data.length <= SMALL_TEXT : data.length <= SMALL_BINARY)) {
+        this.#small(data);
+        return;
+      }
       // No extension, so no transform can be pending: write directly.
       this.bytes += text
         ? encodeTextFrame(this.writable(), 0x81, data, this.#maskKey?.())
@@ -57,6 +66,30 @@ export class FrameWriter extends OutputQueue {
       return;
     }
     this.#transformed(text ? 1 : 2, text ? encodeText(data) : data);
+  }
+
+  /**
+   * A small unmasked frame (server role, no extension), written into the
+   * output slab right after the frames before it (see OutputQueue.room).
+   */
+  #small(data: string | Uint8Array): void {
+    if (typeof data === 'string') {
+      // At most 123 UTF-8 bytes (3 per UTF-16 unit): the 2-byte header form.
+      const at = this.room(2 + data.length * 3);
+      const slab = this.slab;
+      const length = writeText(data, slab, at + 2);
+      slab[at] = 0x81;
+      slab[at + 1] = length;
+      this.commit(2 + length);
+      return;
+    }
+    const length = data.length;
+    const head = length < 126 ? 2 : 4;
+    const at = this.room(head + length);
+    const slab = this.slab;
+    writeHeader(slab, at, 0x82, length, undefined);
+    slab.set(data, at + head);
+    this.commit(head + length);
   }
 
   /**

@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { FrameWriter, kEncodeFailed, type WriterOwner } from '../../src/protocol/frame-writer.js';
 import type { EncodedMessage, Extension } from '../../src/protocol/extension.js';
 import { RFC_KEY, concat, parseChunks, toHex, utf8Bytes, type PlainFrame } from './arbitraries.js';
@@ -115,4 +116,72 @@ test('a failed asynchronous encode is reported to the owner and releases what wa
   t.is(ready, 1);
   t.false(writer.blocked);
   t.deepEqual(frames(writer, false).map((f) => f.opcode), [8], 'the failed message sends nothing, the close frame goes');
+});
+
+test('small server frames share the output slab: one view per run, in order, around control frames, across slab ends', (t) => {
+  const a = new FrameWriter(new Owner(), [], undefined, undefined);
+  const b = new FrameWriter(new Owner(), [], undefined, undefined);
+  for (let i = 0; i < 10; i++) a.message(`m${i}`);
+  const run = a.take();
+  t.is(run.length, 1, 'ten small frames leave as one view');
+  t.deepEqual(
+    parseChunks(run, { role: 'client' }).frames.map((f) => f.payload),
+    Array.from({ length: 10 }, (_, i) => toHex(utf8Bytes(`m${i}`))),
+  );
+  // Interleaved writers each get exactly their own frames; a pong between two messages keeps its place.
+  a.message('a1');
+  b.message(Uint8Array.of(0xb1));
+  a.control(10, Uint8Array.of(7));
+  a.message('a2');
+  b.message('b2');
+  t.is(toHex(concat(a.take())), '81 02 61 31 8a 01 07 81 02 61 32');
+  t.is(toHex(concat(b.take())), '82 01 b1 81 02 62 32');
+  // Bytes already taken are never written again, even after the slab fills and rolls over.
+  const taken = concat(run);
+  const big = new Uint8Array(1000).fill(0xee);
+  const expected: Uint8Array[] = [];
+  for (let i = 0; i < 40; i++) {
+    a.message(big);
+    expected.push(Uint8Array.of(0x82, 126, 0x03, 0xe8), big);
+  }
+  t.deepEqual(concat(a.take()), concat(expected), '40 KB of frames over several slabs, intact');
+  t.deepEqual(concat(run), taken);
+});
+
+test('property: whatever mix of writers, sizes and takes, each writer\'s output is its own frames in order, and taken bytes never change', (t) => {
+  const message = fc.oneof(fc.string({ maxLength: 60 }), fc.uint8Array({ maxLength: 1100 }), fc.constant('ping'));
+  const op = fc.record({ writer: fc.nat(2), message, take: fc.boolean() });
+  const result = fc.check(
+    fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+      const writers = [0, 1, 2].map(() => new FrameWriter(new Owner(), [], undefined, undefined));
+      const expected: Uint8Array[][] = [[], [], []];
+      const got: Uint8Array[][] = [[], [], []];
+      const snapshots: { view: Uint8Array; copy: Uint8Array }[] = [];
+      for (const { writer, message, take } of ops) {
+        const w = writers[writer]!;
+        if (message === 'ping') {
+          w.control(9, Uint8Array.of(1, 2, 3));
+          expected[writer]!.push(Uint8Array.of(0x89, 3, 1, 2, 3));
+        } else {
+          w.message(message);
+          const payload = typeof message === 'string' ? utf8Bytes(message) : message;
+          const head = payload.length < 126 ? [typeof message === 'string' ? 0x81 : 0x82, payload.length] : [typeof message === 'string' ? 0x81 : 0x82, 126, payload.length >> 8, payload.length & 0xff];
+          expected[writer]!.push(Uint8Array.from(head), payload);
+        }
+        if (take) {
+          for (const view of w.take()) {
+            got[writer]!.push(view);
+            snapshots.push({ view, copy: Uint8Array.from(view) });
+          }
+        }
+      }
+      for (let i = 0; i < 3; i++) {
+        got[i]!.push(...writers[i]!.take());
+        if (toHex(concat(got[i]!)) !== toHex(concat(expected[i]!))) return false;
+      }
+      return snapshots.every(({ view, copy }) => toHex(view) === toHex(copy));
+    }),
+    { numRuns: 300 },
+  );
+  t.false(result.failed, `counterexample: ${fc.stringify(result.counterexample)}`);
 });
