@@ -25,13 +25,11 @@ import { echoTargets } from './echo.js';
 import { cleanTranspiled, ROOT, transpile } from './lib/procs.js';
 import { FrameCounter, openMany, pongFrame } from './lib/ws-client.js';
 import { makePayload, messageStream } from './lib/frames.js';
+import { CELL_OPTIONS } from './lib/cell.js';
 
 const { values } = parseArgs({
   options: {
-    target: { type: 'string', default: 'ws4ts-hooks' },
-    size: { type: 'string', default: '32' },
-    connections: { type: 'string', default: '50' },
-    window: { type: 'string', default: '32' },
+    ...CELL_OPTIONS,
     messages: { type: 'string', default: '20000,60000' },
   },
 });

@@ -11,46 +11,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { echoTargets } from './echo.js';
-import { canPin, cleanTranspiled, compiled, ROOT, startChild, transpile } from './lib/procs.js';
-import type { EchoJob, EchoResult } from './loadgen.js';
+import { CELL_OPTIONS, cellTarget, startCell } from './lib/cell.js';
+import { cleanTranspiled, ROOT, transpile } from './lib/procs.js';
+import type { EchoResult } from './loadgen.js';
 
 const { values } = parseArgs({
   options: {
-    target: { type: 'string', default: 'ws4ts-hooks' },
-    size: { type: 'string', default: '32' },
-    connections: { type: 'string', default: '50' },
-    window: { type: 'string', default: '32' },
+    ...CELL_OPTIONS,
     seconds: { type: 'string', default: '5' },
     top: { type: 'string', default: '30' },
   },
 });
 await transpile();
-const target = echoTargets().find((t) => t.name === values.target);
-if (target === undefined) throw new Error(`unknown target ${values.target}: ${echoTargets().map((t) => t.name).join(', ')}`);
-const dir = join(ROOT, '.bench-tmp', 'profiles', `${target.name}-${values.size}-${values.connections}-${values.window}`);
+const name = cellTarget(values.target).name;
+const dir = join(ROOT, '.bench-tmp', 'profiles', `${name}-${values.size}-${values.connections}-${values.window}`);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const pin = canPin();
-const server = await startChild({
-  name: target.name,
-  script: target.script,
-  args: target.args ?? [],
-  env: target.env ?? {},
-  nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
-  ...(pin ? { cpu: 0 } : {}),
-});
-const loadgen = await startChild({ name: 'loadgen', script: compiled('bench/loadgen.ts'), ...(pin ? { cpu: 1 } : {}) });
-const job: EchoJob = {
-  host: '127.0.0.1',
-  port: server.port,
-  connections: Number(values.connections),
-  size: Number(values.size),
-  window: Number(values.window),
-  warmupMs: 500,
-  durationMs: Number(values.seconds) * 1000,
-  ...(server.process.pid !== undefined ? { serverPid: server.process.pid } : {}),
-};
+const { target, server, loadgen, job } = await startCell(values, Number(values.seconds) * 1000, 500, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 const result = await loadgen.ipc.request<EchoResult>('echo', job, 120_000);
 console.log(`${target.name}: ${Math.round(result.messagesPerSecond)} msg/s, p50 ${result.p50.toFixed(0)} µs, p99 ${result.p99.toFixed(0)} µs, server CPU ${(result.serverCpu * 100).toFixed(0)}%, load generator CPU ${(result.loadgenCpu * 100).toFixed(0)}%`);
 await loadgen.stop();

@@ -9,35 +9,13 @@
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { echoTargets } from './echo.js';
-import { canPin, cleanTranspiled, compiled, startChild, transpile } from './lib/procs.js';
-import type { EchoJob, EchoResult } from './loadgen.js';
+import { CELL_OPTIONS, startCell } from './lib/cell.js';
+import { cleanTranspiled, transpile } from './lib/procs.js';
+import type { EchoResult } from './loadgen.js';
 
-const { values } = parseArgs({
-  options: {
-    target: { type: 'string', default: 'ws4ts-hooks' },
-    size: { type: 'string', default: '32' },
-    connections: { type: 'string', default: '50' },
-    window: { type: 'string', default: '32' },
-    seconds: { type: 'string', default: '5' },
-  },
-});
+const { values } = parseArgs({ options: { ...CELL_OPTIONS, seconds: { type: 'string', default: '5' } } });
 await transpile();
-const target = echoTargets().find((t) => t.name === values.target);
-if (target === undefined) throw new Error(`unknown target ${values.target}: ${echoTargets().map((t) => t.name).join(', ')}`);
-const pin = canPin();
-const server = await startChild({ name: target.name, script: target.script, args: target.args ?? [], env: target.env ?? {}, ...(pin ? { cpu: 0 } : {}) });
-const loadgen = await startChild({ name: 'loadgen', script: compiled('bench/loadgen.ts'), ...(pin ? { cpu: 1 } : {}) });
-const job: EchoJob = {
-  host: '127.0.0.1',
-  port: server.port,
-  connections: Number(values.connections),
-  size: Number(values.size),
-  window: Number(values.window),
-  warmupMs: 0,
-  durationMs: Number(values.seconds) * 1000,
-  ...(server.process.pid !== undefined ? { serverPid: server.process.pid } : {}),
-};
+const { target, server, loadgen, job } = await startCell(values, Number(values.seconds) * 1000, 0);
 const strace = spawn('strace', ['-c', '-f', '-p', String(server.process.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
 let summary = '';
 strace.stderr.setEncoding('utf8').on('data', (text: string) => (summary += text));
