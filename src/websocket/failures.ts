@@ -39,8 +39,13 @@ export function slowConsumer(ws: WebSocket, backlog: number, cap: number): void 
   drop(ws, error);
 }
 
-/** Fail `ws` with `error` (its close frame queued) and drop the transport at once. @internal */
+/**
+ * Fail `ws` with `error` (its close frame queued) and drop the transport at
+ * once. `ws.error` holds it: the engine's error event would only be read on
+ * the next input, which never comes. @internal
+ */
 export function drop(ws: WebSocket, error: WebSocketError): void {
+  fields.r(ws).error ??= error;
   fields.connection(ws).fail(error);
   fields.flush(ws);
   fields.transport(ws).destroy();

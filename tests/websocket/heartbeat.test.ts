@@ -59,6 +59,8 @@ test('keepalive: a peer that leaves the keepalive ping unanswered is told 1011 a
   t.is(close.payload.readUInt16BE(0), 1011);
   await frames.waitEnd();
   t.deepEqual(await within(ws.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
+  t.is(ws.error?.code, 'WS_ERR_PING_TIMEOUT', 'ws.error says why the connection was failed');
+  t.is(ws.error?.closeCode, 1011);
 });
 
 test('keepalive: a peer that answers the pings stays open, and its pongs reach the ponged hook', async (t) => {
