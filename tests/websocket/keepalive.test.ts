@@ -93,7 +93,9 @@ test('keepalive on the client closes a server that stopped answering', async (t)
   });
   const ws = await client(t, `ws://127.0.0.1:${port}/`, { pingInterval: 100, pongTimeout: 100 });
   t.deepEqual(await within(ws.finished, PATIENCE), { code: 1006, reason: '', wasClean: false });
-  t.is(ws.error, undefined, 'a dead peer is not a protocol error of the peer');
+  // A dead peer is our own verdict, not a protocol error of the peer: the error says so.
+  t.is(ws.error?.code, 'WS_ERR_PING_TIMEOUT');
+  t.is(ws.error?.side, 'local');
 });
 
 test('the client sends no keepalive pings unless asked', async (t) => {
