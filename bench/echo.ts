@@ -132,6 +132,8 @@ export interface EchoOptions {
   readonly loadgen: Child;
   readonly serverCpu?: number;
   readonly only?: readonly string[];
+  /** Message sizes (bytes) of the cells to run; all cells when absent. */
+  readonly sizes?: readonly number[];
   /** Compiled ws4ts-serve.js of another commit (`--baseline REF`): runs as `ws4ts-baseline`, hooks shape. */
   readonly baseline?: string;
   readonly log: (line: string) => void;
@@ -190,7 +192,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
       );
     }
     const results: EchoCellResult[] = [];
-    for (const cell of echoMatrix(options.quick)) {
+    for (const cell of echoMatrix(options.quick).filter((c) => options.sizes === undefined || options.sizes.includes(c.size))) {
       const window = effectiveWindow(cell);
       const samples = servers.map(() => [] as EchoResult[]);
       for (let round = 0; round < rounds; round++) {
@@ -247,7 +249,7 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
         return t ? `${name} ${Math.round(t.messagesPerSecond)}` : '';
       };
       options.log(
-        `echo ${label(cell, window).padEnd(44)} ${servers.map((s) => fmt(s.name)).join('  ')}  hooks/ws-native ${ratios['ws4ts-hooks/ws-native']?.toFixed(2)}  hooks/bun ${ratios['ws4ts-hooks/bun']?.toFixed(2) ?? '–'}  hooks/raw ${ratios['ws4ts-hooks/raw-tcp']?.toFixed(2)}${baseline.length ? `  hooks/baseline ${ratios['ws4ts-hooks/ws4ts-baseline']?.toFixed(3)}` : ''}`,
+        `echo ${label(cell, window).padEnd(44)} ${servers.map((s) => fmt(s.name)).join('  ')}  hooks/ws-native ${ratios['ws4ts-hooks/ws-native']?.toFixed(2) ?? '–'}  hooks/bun ${ratios['ws4ts-hooks/bun']?.toFixed(2) ?? '–'}  hooks/raw ${ratios['ws4ts-hooks/raw-tcp']?.toFixed(2) ?? '–'}${baseline.length ? `  hooks/baseline ${ratios['ws4ts-hooks/ws4ts-baseline']?.toFixed(3)}` : ''}`,
       );
     }
     return results;

@@ -20,7 +20,8 @@
  * ws4ts, transpiled from `git archive`, as the echo target `ws4ts-baseline`
  * and the capacity target `ws4ts-serve-baseline`: before/after in one run),
  * `--rounds N` (echo rounds per cell), `--targets a,b` (echo targets to run;
- * the baseline always runs when given).
+ * the baseline always runs when given), `--sizes 65536,…` (only the echo
+ * cells of these message sizes, in bytes: for bisecting one cell).
  *
  * @module
  */
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     rounds: { type: 'string' },
     targets: { type: 'string' },
+    sizes: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
       ...common,
       ...(values.rounds !== undefined ? { rounds: Number(values.rounds) } : {}),
       ...(values.targets !== undefined ? { only: values.targets.split(',') } : {}),
+      ...(values.sizes !== undefined ? { sizes: values.sizes.split(',').map(Number) } : {}),
     };
     if (only.has('echo')) {
       log('\n── echo ──');

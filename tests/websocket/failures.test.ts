@@ -6,7 +6,7 @@ import test from 'ava';
 import { serverWith, client, within, PATIENCE } from '../helpers/loopback.js';
 import { WebSocket, startWebSocket } from '../../src/websocket.js';
 import { closePayload, frame } from '../helpers/loopback.js';
-import { echo, memoryRawPeer } from './shared.js';
+import { echo, memoryRawPeer, throwingHook } from './shared.js';
 
 test('a generator that throws mid-message fails the connection with 1011', async (t) => {
   const { url, accepted } = await serverWith(t, echo);
@@ -27,16 +27,8 @@ test('a generator that throws mid-message fails the connection with 1011', async
 // ─── hooks and the output cap ─────────────────────────────────────────────────
 
 test('a receivedMessage hook that throws is reported, the peer gets 1011 internal error and the transport is dropped', async (t) => {
-  const reported: unknown[] = [];
-  class Failing extends WebSocket {
-    override receivedMessage(): void {
-      throw new Error('handler bug');
-    }
-    override unhandledError(error: unknown): void {
-      reported.push(error);
-    }
-  }
-  const { ws, frames, write } = memoryRawPeer(t, { Class: Failing });
+  const { Class, reported } = throwingHook('receivedMessage', 'handler bug');
+  const { ws, frames, write } = memoryRawPeer(t, { Class });
   startWebSocket(ws);
   await within(write(frame(1, 'boom')), PATIENCE);
   const close = await frames.waitFor((f) => f.opcode === 8);

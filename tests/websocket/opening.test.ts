@@ -7,7 +7,7 @@ import test from 'ava';
 import { EchoWebSocket, WebSocket, startWebSocket } from '../../src/websocket.js';
 import type { Message } from '../../src/protocol/message.js';
 import { client, closePayload, frame, serverWith, until, within, PATIENCE } from '../helpers/loopback.js';
-import { echo, memoryPair, memoryRawPeer } from './shared.js';
+import { echo, memoryPair, memoryRawPeer, throwingHook } from './shared.js';
 
 test('hooks run in order: opened, receivedMessage, closed with the peer code and reason', async (t) => {
   const calls: string[] = [];
@@ -87,16 +87,8 @@ test('a listener added before start gets one open event, after the opened hook',
 });
 
 test('an opened hook that throws is reported and fails the connection with 1011', async (t) => {
-  const reported: unknown[] = [];
-  class Failing extends WebSocket {
-    override opened(): void {
-      throw new Error('cannot open');
-    }
-    override unhandledError(error: unknown): void {
-      reported.push(error);
-    }
-  }
-  const { ws, frames } = memoryRawPeer(t, { Class: Failing });
+  const { Class, reported } = throwingHook('opened', 'cannot open');
+  const { ws, frames } = memoryRawPeer(t, { Class });
   startWebSocket(ws);
   const close = await frames.waitFor((f) => f.opcode === 8);
   t.deepEqual(close.payload, closePayload(1011, 'internal error'));

@@ -134,3 +134,23 @@ export function memoryRawPeer<W extends WebSocket = WebSocket>(
   });
   return { ws, write: (bytes) => writer.write(bytes), end: () => writer.close(), frames };
 }
+
+/**
+ * A WebSocket class whose `hook` throws `new Error(message)`, and the list
+ * its `unhandledError` fills: the set-up of every "a throwing hook is
+ * reported and closes with 1011" test.
+ */
+export function throwingHook(hook: 'opened' | 'receivedMessage' | 'closed', message: string): { Class: WebSocketClass; reported: unknown[] } {
+  const reported: unknown[] = [];
+  class Throwing extends WebSocket {
+    override unhandledError(error: unknown): void {
+      reported.push(error);
+    }
+  }
+  Object.defineProperty(Throwing.prototype, hook, {
+    value() {
+      throw new Error(message);
+    },
+  });
+  return { Class: Throwing, reported };
+}
