@@ -42,6 +42,8 @@ await Promise.all([
     entryPoints: common.entryPoints.filter((path) => path !== join(src, 'cli.ts') && !path.startsWith(join(src, 'cli') + '/')),
     outdir: join(dist, 'cjs'),
     format: 'cjs',
+    // src/lazy.ts falls back to __filename where import.meta.url is empty (CJS).
+    logOverride: { 'empty-import-meta': 'silent' },
   }),
 ]);
 mkdirSync(join(dist, 'cjs'), { recursive: true });

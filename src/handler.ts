@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { isObservable, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { WebSocket, kHandlerFailed, kOnceClosed, startWebSocket, type SendData, type WebSocketInit } from './websocket.js';
 import type { Message } from './protocol/message.js';
 
@@ -128,6 +128,14 @@ export function runHandler(handler: Handler, init: WebSocketInit): WebSocket {
     );
   }
   return ws;
+}
+
+/**
+ * RxJS's own `isObservable` test (an object with `lift` and `subscribe`),
+ * without loading RxJS for the handlers that never return an observable.
+ */
+function isObservable(value: unknown): value is Observable<Outgoing> {
+  return typeof value === 'object' && value !== null && typeof (value as { lift?: unknown }).lift === 'function' && typeof (value as { subscribe?: unknown }).subscribe === 'function';
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

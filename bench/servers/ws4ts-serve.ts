@@ -11,19 +11,24 @@
  */
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { map } from 'rxjs';
 import { EchoWebSocket, observe, serve, type ConnectionHandler, type Handler } from '../../src/index.js';
 import { startControl } from './control.js';
 
 const { values } = parseArgs({ options: { shape: { type: 'string', default: 'hooks' } } });
-const handlers: Record<string, Handler> = {
-  hooks: EchoWebSocket,
-  loop: (async (ws) => {
-    for await (const message of ws) ws.send(message.data);
-  }) satisfies ConnectionHandler,
-  observable: observe((messages$) => messages$.pipe(map((message) => message.data))),
+// RxJS is imported only by the observable shape, as an application using
+// the other shapes would not import it (ws4ts itself loads it on first use).
+const handlers: Record<string, () => Promise<Handler>> = {
+  hooks: async () => EchoWebSocket,
+  loop: async () =>
+    (async (ws) => {
+      for await (const message of ws) ws.send(message.data);
+    }) satisfies ConnectionHandler,
+  observable: async () => {
+    const { map } = await import('rxjs');
+    return observe((messages$) => messages$.pipe(map((message) => message.data)));
+  },
 };
-const handler = handlers[values.shape ?? 'hooks'];
+const handler = await handlers[values.shape ?? 'hooks']?.();
 if (handler === undefined) throw new Error(`unknown --shape ${values.shape}`);
 
 const server = serve({ port: 0, host: '127.0.0.1', handler });

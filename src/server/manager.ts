@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { Subject, type Observable } from 'rxjs';
+import type { Observable, Subject } from 'rxjs';
+import { rxjs } from '../lazy.js';
 import { ReadyState } from '../protocol/connection.js';
 import { DEFAULTS, checkManagerOptions } from '../options.js';
 import { kOnceClosed, prepareMessage, type PreparedMessage, type SendData, type WebSocket } from '../websocket.js';
@@ -81,7 +82,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
 
   /** Gaps reported by the bus, as they happen (the `gap` event as an observable). */
   get gaps$(): Observable<BusGap> {
-    return (this.#gaps ??= new Subject<BusGap>()).asObservable();
+    return (this.#gaps ??= new (rxjs().Subject)<BusGap>()).asObservable();
   }
 
   /** Listen to `gap` and `busError`. A listener that throws is reported to the console, never to the bus. */
@@ -117,7 +118,7 @@ export class WebSocketManager implements Iterable<WebSocket> {
 
   /** New connections, as they open. */
   get connections$(): Observable<WebSocket> {
-    return (this.#added ??= new Subject<WebSocket>()).asObservable();
+    return (this.#added ??= new (rxjs().Subject)<WebSocket>()).asObservable();
   }
 
   /** Track `ws` until it closes. Servers call this for every connection. */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Observable, Subscriber, type Observer, type Operator, type Subscription } from 'rxjs';
+import type { Subscriber } from 'rxjs';
 import type { Message } from '../protocol/message.js';
 
 /** What the inbox needs from its connection. */
@@ -195,61 +195,5 @@ export class Inbox {
       reject(error);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-  }
-}
-
-type SubscribeArg<T> = Partial<Observer<T>> | ((value: T) => void) | null | undefined;
-
-/**
- * An Observable whose user subscriptions cannot throw into RxJS: an
- * exception in a `subscribe` callback, or an error no `error` callback
- * handles, goes to `fail` (the connection closes with 1011 and reports it)
- * instead of RxJS's asynchronous rethrow, which would end the process.
- * Operators keep the guard (`lift` returns a guarded observable), so
- * `messages$.pipe(map(f)).subscribe(g)` is covered as well.
- */
-export class GuardedObservable<T> extends Observable<T> {
-  readonly #fail: (error: unknown) => void;
-
-  constructor(fail: (error: unknown) => void, subscribe?: (this: Observable<T>, subscriber: Subscriber<T>) => (() => void) | void) {
-    super(subscribe);
-    this.#fail = fail;
-  }
-
-  override lift<R>(operator?: Operator<T, R>): Observable<R> {
-    const observable = new GuardedObservable<R>(this.#fail);
-    observable.source = this;
-    observable.operator = operator;
-    return observable;
-  }
-
-  override subscribe(observerOrNext?: SubscribeArg<T>): Subscription;
-  override subscribe(next?: ((value: T) => void) | null, error?: ((error: unknown) => void) | null, complete?: (() => void) | null): Subscription;
-  override subscribe(
-    observerOrNext?: SubscribeArg<T>,
-    error?: ((error: unknown) => void) | null,
-    complete?: (() => void) | null,
-  ): Subscription {
-    // RxJS's own operators subscribe with Subscriber instances: leave those alone.
-    if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
-    const fail = this.#fail;
-    const observer: Partial<Observer<T>> =
-      typeof observerOrNext === 'function' || observerOrNext === null || observerOrNext === undefined
-        ? { next: observerOrNext ?? undefined, error: error ?? undefined, complete: complete ?? undefined }
-        : observerOrNext;
-    const guard = <A extends unknown[]>(fn: ((...args: A) => void) | undefined, that: unknown) =>
-      fn === undefined
-        ? undefined
-        : (...args: A) => {
-            try {
-              fn.apply(that, args);
-            } catch (thrown) {
-              fail(thrown);
-            }
-          };
-    const next = guard(observer.next, observer);
-    const onError = guard(observer.error, observer) ?? fail;
-    const onComplete = guard(observer.complete, observer);
-    return super.subscribe({ next: next ?? (() => {}), error: onError, complete: onComplete ?? (() => {}) });
   }
 }

@@ -17,7 +17,8 @@ import type { Observable } from 'rxjs';
 import { WebSocketError } from '../protocol/errors.js';
 import type { Message } from '../protocol/message.js';
 import { handled } from './handled.js';
-import { GuardedObservable, Inbox, type InboxHost } from './inbox.js';
+import { guardedObservable } from './guarded-observable.js';
+import { Inbox, type InboxHost } from './inbox.js';
 import { Outbox, type OutboxHost } from './outbox.js';
 import { report } from './report.js';
 import type { WebSocket } from './websocket.js';
@@ -54,7 +55,7 @@ export function openOutbox(ws: WebSocket): Outbox {
 
 /** `ws.messages$`: an exception in a subscriber closes `ws` with 1011 instead of reaching RxJS's rethrow. @internal */
 export function observeMessages(ws: WebSocket): Observable<Message> {
-  return new GuardedObservable<Message>(
+  return guardedObservable<Message>(
     (error) => handlerFailed(ws, error),
     (subscriber) => fields.inboxed(ws).subscribe(subscriber),
   );

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { map, Subscriber } from 'rxjs';
-import { GuardedObservable, Inbox } from '../../src/websocket/inbox.js';
+import { Subscriber } from 'rxjs';
+import { Inbox } from '../../src/websocket/inbox.js';
 import type { Message } from '../../src/protocol/message.js';
 
 function inbox(high = 4, highBytes = 1000, pending = 0) {
@@ -67,36 +67,4 @@ test('an aborted receive rejects with the reason and leaves no waiter behind', a
   await t.throwsAsync(waiting, { message: 'stop' });
   box.push(text('kept'));
   t.is(box.size, 1, 'the message was queued, not handed to the aborted waiter');
-});
-
-test('GuardedObservable: a throwing subscribe callback goes to fail, not to RxJS', (t) => {
-  const failures: unknown[] = [];
-  const source = new GuardedObservable<number>((e) => void failures.push(e), (subscriber) => {
-    subscriber.next(1);
-    subscriber.next(2);
-  });
-  source.subscribe(() => {
-    throw new Error('in next');
-  });
-  t.is(failures.length, 2);
-  // Through operators too, and an operator's own exception arrives as an error.
-  source.pipe(map((n) => n * 2)).subscribe((n) => {
-    if (n === 4) throw new Error('in piped next');
-  });
-  source.pipe(map(() => {
-    throw new Error('in map');
-  })).subscribe(() => {});
-  t.deepEqual(failures.slice(2).map((e) => (e as Error).message), ['in piped next', 'in map']);
-});
-
-test('GuardedObservable: an unhandled error goes to fail; a handled one to its handler', (t) => {
-  const failures: unknown[] = [];
-  const boom = new Error('peer');
-  const source = new GuardedObservable<number>((e) => void failures.push(e), (subscriber) => subscriber.error(boom));
-  source.subscribe(() => {});
-  t.deepEqual(failures, [boom]);
-  let handled: unknown;
-  source.subscribe({ error: (e) => (handled = e) });
-  t.is(handled, boom);
-  t.is(failures.length, 1);
 });
