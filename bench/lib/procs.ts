@@ -6,7 +6,7 @@
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { IpcClient } from './ipc.js';
@@ -78,7 +78,8 @@ export async function transpile(): Promise<string> {
  * taken with `git archive`) next to this run's, so `--baseline REF` can run
  * the old code as one more target in the same interleaved rounds: a
  * before/after comparison that machine noise affects like every other ratio.
- * Returns the compiled path of `source` in that tree.
+ * Returns the compiled path of `source` in that tree; a commit without
+ * `source` gets this tree's copy of it, run over its own src/.
  */
 export async function transpileBaseline(ref: string, source: string): Promise<string> {
   const { build } = await import('esbuild');
@@ -88,6 +89,9 @@ export async function transpileBaseline(ref: string, source: string): Promise<st
   if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr.toString().trim()}`);
   const untar = spawnSync('tar', ['-x', '-C', tree], { input: archive.stdout });
   if (untar.status !== 0) throw new Error(`tar: ${untar.stderr.toString().trim()}`);
+  // A commit from before this server program existed: run this tree's
+  // program (bench code, not library code) over that commit's src/.
+  if (!existsSync(join(tree, source))) cpSync(join(ROOT, source), join(tree, source));
   const out = join(OUT, 'baseline');
   await build({
     entryPoints: [...walk(join(tree, 'src')), ...walk(join(tree, 'bench', 'servers')), ...walk(join(tree, 'bench', 'lib'))],
