@@ -7,7 +7,8 @@
  * live heap just past V8's 8 MB activation threshold for incremental
  * marking. Past it, the steady churn of socket read buffers (external
  * ArrayBuffer memory) starts a mark-compact after nearly every scavenge and
- * halved the 64 KiB echo (bench/RESULTS.md, the 64 KiB cells).
+ * halved the 64 KiB × 50 × window 1 echo (`--trace-gc` on the echo server
+ * shows it; the commit that added this module has the figures).
  *
  * RxJS's package resolves to its CommonJS build under Node for `import` and
  * `require` alike, so the module loaded here is the one a user's
