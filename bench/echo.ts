@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { bunBinary, compiled, startChild, type Child } from './lib/procs.js';
+import { waitIdle } from './lib/cpu.js';
 import { median } from './lib/stats.js';
 import type { EchoJob, EchoResult } from './loadgen.js';
 
@@ -214,7 +214,8 @@ export async function runEcho(options: EchoOptions): Promise<EchoCellResult[]> {
           } catch (error) {
             options.log(`  ${server.name}: ${(error as Error).message.split('\n')[0]} ${server.stderr().slice(-300)}`);
           }
-          await sleep(50); // let the server finish tearing down before the next target starts
+          // All servers share one pinned CPU: the next target starts once this one has finished tearing down.
+          await waitIdle(server.process.pid);
         }
       }
       const targetResults: EchoTargetResult[] = servers.map((server, i) => {
