@@ -10,9 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { delay } from './helpers/loopback.js';
+import { freePort, delay } from './helpers/loopback.js';
 import { wsPeer } from './helpers/ws-peer.js';
 import { redisServer } from './helpers/redis-server.js';
 
@@ -53,14 +53,6 @@ const EXAMPLES: readonly Example[] = [
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Whether something accepts TCP connections on `port`. */
 function accepts(port: number): Promise<boolean> {

@@ -91,7 +91,7 @@ const cases: Case[] = [
   ['deflate: serverNoContextTakeover a string', () => permessageDeflate(loose({ serverNoContextTakeover: 'yes' })), TypeError, /^permessageDeflate\(\): options\.serverNoContextTakeover must be true or false/],
   ['deflate: clientMaxWindowBits false', () => permessageDeflate(loose({ clientMaxWindowBits: false })), TypeError, /options\.clientMaxWindowBits must be an integer from 8 to 15, or true, got false$/],
   // Express
-  ['express: not an app', () => expressWebSockets(loose({})), TypeError, /^expressWebSockets\(\): app must be an Express application/],
+  ['express: not an app', () => expressWebSockets(loose<never>({})), TypeError, /^expressWebSockets\(\): app must be an Express application/],
   ['express: shutdownTimeout a string', () => expressWebSockets(express(), loose({ shutdownTimeout: '5s' })), TypeError, /options\.shutdownTimeout must be a number of ms >= 0/],
   ['express: routingTimeout a string', () => expressWebSockets(express(), loose({ routingTimeout: '5s' })), TypeError, /^expressWebSockets\(\): options\.routingTimeout must be a number of ms > 0, got "5s" \(a string\)$/],
   ['express: routingTimeout 0', () => expressWebSockets(express(), { routingTimeout: 0 }), RangeError, /^expressWebSockets\(\): options\.routingTimeout must be a number of ms > 0, got 0$/],
@@ -122,7 +122,7 @@ for (const [title, run, Type, message] of cases) {
 test('fastify: a { websocket } route with wrong options or handler fails when declared', async (t) => {
   const fastify = Fastify();
   await fastify.register(ws4tsFastify);
-  t.throws(() => fastify.get('/a', loose({ websocket: { protocols: 'chat' } }), echo), { instanceOf: TypeError, message: /^GET \/a: websocket\.protocols must be an array/ });
+  t.throws(() => fastify.get('/a', loose<never>({ websocket: { protocols: 'chat' } }), echo), { instanceOf: TypeError, message: /^GET \/a: websocket\.protocols must be an array/ });
   t.throws(() => fastify.get('/b', { websocket: true }, loose('echo')), { instanceOf: TypeError });
   await fastify.close();
 });

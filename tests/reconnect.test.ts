@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import { HandshakeError } from '../src/client.js';
 import { backoffDelays, classifyError, reconnect, type ReconnectClock } from '../src/reconnect.js';
 import { ReconnectingWebSocket } from '../src/web/reconnecting.js';
-import { within } from './helpers/loopback.js';
+import { freePort, within } from './helpers/loopback.js';
 
 /** Timers that fire only when the test says so. */
 function fakeClock() {
@@ -49,14 +49,6 @@ function fakeClock() {
   };
 }
 
-/** A port nothing listens on (bound a moment ago, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function echoOn(port: number): Promise<WebSocketServer> {
   const server = new WebSocketServer({ port, host: '127.0.0.1' });

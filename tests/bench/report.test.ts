@@ -87,12 +87,12 @@ test('a run with --baseline gets a before/after section: echo per cell and serve
     echo: [{ ...cell, targets: [...cell.targets, { ...cell.targets[0]!, target: 'ws4ts-baseline', messagesPerSecond: 8e5 }], ratios: { ...cell.ratios, 'ws4ts-hooks/ws4ts-baseline': 1.25, 'ws4ts-baseline/ws-native': 1.6 } }],
     capacity: [capacity('ws4ts-serve', 9000, 3000), capacity('ws4ts-serve-baseline', 10000, 2500)],
   };
-  const md = renderResults(withBaseline);
+  const md = renderResults(withBaseline, undefined);
   t.true(md.includes('## Before / after (`--baseline`)'));
   const row = md.split('\n').find((line) => line.startsWith('| 32 B, 50 conn, window 32 |') && line.includes('1.25'));
   t.truthy(row, 'the echo row carries now ÷ baseline');
   t.true(row!.includes('1.60'), 'and baseline ÷ ws native');
   t.true(md.split('\n').some((line) => line.startsWith('| RSS per idle connection |') && line.includes('0.90')));
   t.true(md.split('\n').some((line) => line.startsWith('| accepts per second |') && line.includes('1.20')));
-  t.false(renderResults(sample).includes('Before / after'), 'no section without a baseline');
+  t.false(renderResults(sample, undefined).includes('Before / after'), 'no section without a baseline');
 });

@@ -18,6 +18,15 @@ import type { UpgradeOptions } from '../../src/server/upgrade.js';
 import type { WebSocket } from '../../src/websocket.js';
 import { connect, type ConnectOptions } from '../../src/client.js';
 
+/** A port that was free a moment ago (bound on port 0, then released). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Resolve `promise` or reject after `ms` with a clear message (no test may hang). */
 export function within<T>(promise: Promise<T>, ms: number, what = 'operation'): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;

@@ -94,7 +94,7 @@ run('Chromium opens wss:// over the HTTP/2 session that loaded the page (RFC 844
   const page = await context.newPage();
   const response = await page.goto(`https://${origin}/`);
   t.is(response?.status(), 200);
-  t.is(await page.evaluate(() => performance.getEntriesByType('navigation')[0] && (performance.getEntriesByType('navigation')[0] as PerformanceResourceTiming).nextHopProtocol), 'h2');
+  t.is(await page.evaluate(() => (performance as unknown as { getEntriesByType(type: string): { nextHopProtocol?: string }[] }).getEntriesByType('navigation')[0]?.nextHopProtocol), 'h2');
   const before = server!.http2!.sessionCount;
   const result = (await page.evaluate(
     ([url, count]) => (globalThis as unknown as { runEcho(u: string, n: number): Promise<unknown> }).runEcho(url as string, count as number),

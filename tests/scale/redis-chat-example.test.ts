@@ -8,8 +8,8 @@ import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { redisServer, freePort } from '../helpers/redis-server.js';
-import { delay, until } from '../helpers/loopback.js';
+import { redisServer } from '../helpers/redis-server.js';
+import { delay, freePort, until } from '../helpers/loopback.js';
 import { wsPeer, type WsPeer } from '../helpers/ws-peer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

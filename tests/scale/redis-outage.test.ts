@@ -6,9 +6,9 @@
  * process that stalls does not stall the others.
  */
 import test from 'ava';
-import { redisServer, freePort } from '../helpers/redis-server.js';
+import { redisServer } from '../helpers/redis-server.js';
 import { redisNode } from '../helpers/redis-nodes.js';
-import { delay, until } from '../helpers/loopback.js';
+import { delay, freePort, until } from '../helpers/loopback.js';
 import { numbers, range, strictlyIncreasing } from '../helpers/sequences.js';
 
 const fast = { maxReconnectDelay: 100 };
