@@ -22,7 +22,8 @@ import { SocketTransport } from './transport/socket.js';
 import type { Transport } from './transport/transport.js';
 import { defaultExtensions, type DeflateOptions } from './extensions/index.js';
 import { DEFAULTS, checkConnectOptions, describe } from './options.js';
-import { WebSocket, startWebSocket, type ResponseInfo, type WebSocketOptions, type WebSocketInit } from './websocket.js';
+import { WebSocket, startWebSocket } from './websocket/websocket.js';
+import type { ResponseInfo, WebSocketOptions, WebSocketInit } from './websocket/options.js';
 import { HandshakeObservation, observingHandshakes } from './observe/channels.js';
 
 /**

@@ -20,7 +20,8 @@
  * @module
  */
 import type { Observable } from 'rxjs';
-import { WebSocket, kHandlerFailed, kOnceClosed, startWebSocket, type SendData, type WebSocketInit } from './websocket.js';
+import { WebSocket, kHandlerFailed, kOnceClosed, startWebSocket } from './websocket/websocket.js';
+import type { SendData, WebSocketInit } from './websocket/options.js';
 import type { Message } from './protocol/message.js';
 
 /** A WebSocket subclass (shape 1). */

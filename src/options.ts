@@ -17,7 +17,7 @@
 import { OptionsChecker, describe } from './protocol/check.js';
 import { checkDeflateOptions } from './extensions/deflate-options.js';
 import { DEFAULT_LIMITS } from './protocol/message.js';
-import { WebSocket } from './websocket.js';
+import { WebSocket } from './websocket/websocket.js';
 
 export { OptionsChecker, describe, checkDeflateOptions };
 

@@ -9,7 +9,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,4 +129,29 @@ test('tsc with module nodenext compiles a CommonJS TypeScript consumer, which th
   t.is(result.reply, 'from nodenext');
   t.is(result.code, 1000);
   t.is(result.error, 'WS_ERR_CLOSED');
+});
+
+test('every module of the ES and CommonJS builds loads on its own, in a fresh process (no import cycle leaves a class in its TDZ)', async (t) => {
+  t.timeout(180_000);
+  const dist = fileURLToPath(new URL('../dist', import.meta.url));
+  const all = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith('.js') && !f.startsWith('types') && !f.startsWith('cjs/types'));
+  const esm = all.filter((f) => !f.startsWith('cjs'));
+  t.true(esm.length > 50 && all.length > 2 * 50, `${esm.length} ES modules, ${all.length - esm.length} CommonJS ones`);
+  // Only load: a module that starts something (the CLI, the demo) is loaded by a script that exits right after.
+  const failures: string[] = [];
+  const queue = [...all];
+  const worker = async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const path = join(dist, file);
+      const script = file.startsWith('cjs') ? `require(${JSON.stringify(path)}); process.exit(0);` : `await import(${JSON.stringify(new URL(`file://${path}`).href)}); process.exit(0);`;
+      const error = await new Promise<string | undefined>((resolve) => {
+        execFile(process.execPath, [file.startsWith('cjs') ? '--input-type=commonjs' : '--input-type=module', '-e', script], { timeout: 30_000 }, (err, _stdout, stderr) =>
+          resolve(err === null ? undefined : (stderr.split('\n').find((line) => /Error/.test(line)) ?? String(err))),
+        );
+      });
+      if (error !== undefined) failures.push(`${file}: ${error}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  t.deepEqual(failures, []);
 });

@@ -15,10 +15,12 @@ import { setup } from './opening.js';
 import { report } from './report.js';
 import { Listeners } from '../web/event-target.js';
 import { PendingTransport, WebState, type WebSocketClientOptions } from '../web/client.js';
-import { startClient, type WebHost } from '../web/start-client.js';
 import { installWebInterface } from '../web/interface.js';
 import { parseProtocols, parseWebSocketUrl } from '../web/rules.js';
 import type { WebSocket } from './websocket.js';
+// Last: it reaches connect() and so, through the client, WebSocket itself,
+// whose class body calls installWebFace; what that needs must be loaded first.
+import { startClient, type WebHost } from '../web/start-client.js';
 
 /** The WHATWG constructor: check the arguments, wait on an inert engine, start the handshake. @internal */
 export function openUrl(ws: WebSocket, init: string | URL | undefined, protocols: string | readonly string[] | undefined, options: WebSocketClientOptions | undefined): void {
