@@ -78,6 +78,8 @@ export function echoMatrix(quick: boolean): EchoCellSpec[] {
       { size: 32, connections: 1, window: 1 },
       { size: 32, connections: 50, window: 32 },
       { size: 1024, connections: 500, window: 32 },
+      // Issue 15's ceiling target is set on this cell.
+      { size: 1024, connections: 500, window: 1 },
       { size: 1024, connections: 50, window: 1 },
       { size: 64 * 1024, connections: 50, window: 1 },
       { size: 1024 * 1024, connections: 1, window: 32 },
