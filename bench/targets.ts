@@ -124,8 +124,10 @@ export const PROFILE_NOTES: Readonly<Record<string, string>> = {
     'native uWebSockets code with no per-message JavaScript objects; the latency-bound cell (one message in flight) is ' +
     'dominated by wake-ups, not by work: the server is 73 % idle and JavaScript self time is under 3 %.',
   '1 KiB × 500 × window 1 ≥ 0.9× the raw node:net ceiling':
-    'Same per-message path as above; with one message per read, every read pays the whole WebSocket dispatch (parse, event, ' +
-    'handler, encode, flush) on top of the read and write the ceiling makes.',
+    'With one message per read, every read pays the whole WebSocket dispatch (parse, event, handler, encode, flush) on top ' +
+    'of the read and write the ceiling makes. `--cpu-prof` of this cell (bench/profile-echo.ts, 5 s): the write syscall ' +
+    '(`writeBuffer`) 44 %, idle 22 %, V8 (program) 7 %, GC 1.7 %; all ws4ts code together under 10 % self time, so the gap to ' +
+    'the ceiling is within what one run to the next moves (0.84× and 0.91× in two runs).',
   '32 B × 50 × window 32 ≥ 0.8× the ceiling':
     'The ceiling echoes each read with one write and no per-message work; ws4ts does ~32 parses, views, events and encodes per ' +
     'read (see the Bun row). A slab encoder writing a batch as one contiguous view (no join copy) was tried and measured ' +

@@ -3,7 +3,8 @@
  * `connect()` runs it and the negotiated connection is adopted into the
  * object the caller already holds. Apart from web/client.ts so that the
  * connection's core, which uses the standard's send and state rules, does
- * not import the client (and through it node:http, node:https, node:http2).
+ * not import `connect()`: that import closed a cycle back to the WebSocket
+ * class, which extends the core.
  *
  * @module
  */
