@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -133,7 +133,7 @@ test('tsc with module nodenext compiles a CommonJS TypeScript consumer, which th
 
 test('every module of the ES and CommonJS builds loads on its own, in a fresh process (no import cycle leaves a class in its TDZ)', async (t) => {
   t.timeout(180_000);
-  const dist = fileURLToPath(new URL('../dist', import.meta.url));
+  const dist = join(root, 'dist');
   const all = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith('.js') && !f.startsWith('types') && !f.startsWith('cjs/types'));
   const esm = all.filter((f) => !f.startsWith('cjs'));
   t.true(esm.length > 50 && all.length > 2 * 50, `${esm.length} ES modules, ${all.length - esm.length} CommonJS ones`);
@@ -143,13 +143,14 @@ test('every module of the ES and CommonJS builds loads on its own, in a fresh pr
   const worker = async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
       const path = join(dist, file);
-      const script = file.startsWith('cjs') ? `require(${JSON.stringify(path)}); process.exit(0);` : `await import(${JSON.stringify(new URL(`file://${path}`).href)}); process.exit(0);`;
-      const error = await new Promise<string | undefined>((resolve) => {
-        execFile(process.execPath, [file.startsWith('cjs') ? '--input-type=commonjs' : '--input-type=module', '-e', script], { timeout: 30_000 }, (err, _stdout, stderr) =>
-          resolve(err === null ? undefined : (stderr.split('\n').find((line) => /Error/.test(line)) ?? String(err))),
-        );
-      });
-      if (error !== undefined) failures.push(`${file}: ${error}`);
+      const cjs = file.startsWith('cjs');
+      const script = cjs ? `require(${JSON.stringify(path)}); process.exit(0);` : `await import(${JSON.stringify(pathToFileURL(path).href)}); process.exit(0);`;
+      try {
+        await run(process.execPath, [cjs ? '--input-type=commonjs' : '--input-type=module', '-e', script], { timeout: 30_000 });
+      } catch (error) {
+        const stderr = String((error as { stderr?: string }).stderr ?? '');
+        failures.push(`${file}: ${stderr.split('\n').find((line) => /Error/.test(line)) ?? String(error)}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
