@@ -261,6 +261,11 @@ export class Connection {
     return this.#output.take();
   }
 
+  /** @internal What the last {@link bytesToSend} returned was written and is referenced no more: its slab bytes may be reused. */
+  released(): void {
+    this.#output.release();
+  }
+
   /** Bytes waiting in {@link bytesToSend} (not counting unfinished transforms). */
   get pendingBytes(): number {
     return this.#output.bytes;

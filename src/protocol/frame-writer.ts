@@ -20,12 +20,16 @@ import { OutputQueue, encodeMessage } from './transform-queue.js';
 /** Longest string sent through the slab: 41 UTF-16 units are at most 123 UTF-8 bytes, a one-byte length. */
 const SMALL_TEXT = 41;
 /**
- * Largest bytes sent through the slab. 1 KiB frames (7 to a slab) made the
- * 1 KiB × 500 conn × window 32 echo 0.76–0.88× what a pooled Buffer per frame
- * gave (GC 16 % of server time against 9 %: a fresh 8 KiB slab every seven
- * frames); at 256 B a slab holds 31 frames or more.
+ * Binary frames up to TINY_BINARY always go through the slab (a full slab is
+ * replaced); up to SMALL_BINARY only while the slab has room for them. Mid-
+ * size frames starting fresh slabs were what made slabs costly (1 KiB frames
+ * in 8 KiB slabs: GC 16 % of server time in the 1 KiB × 500 × window 32
+ * echo); now that a written batch gives its bytes back, a batch of 1 KiB
+ * frames reuses the same slab bytes, and past its end they take a pooled
+ * Buffer each, as before.
  */
-const SMALL_BINARY = 256;
+const SMALL_BINARY = 4096;
+const TINY_BINARY = 256;
 
 /** @internal The owner's failure callback: an extension's asynchronous encode failed. */
 export const kEncodeFailed = Symbol('ws4ts.encodeFailed');
@@ -60,7 +64,7 @@ export class FrameWriter extends OutputQueue {
   message(data: string | Uint8Array): void {
     const text = typeof data === 'string';
     if (this.#extensions.length === 0) {
-      if (this.#maskKey === undefined && (text ? data.length <= SMALL_TEXT : data.length <= SMALL_BINARY)) {
+      if (this.#maskKey === undefined && this.#slabbed(data)) {
         this.#small(data);
         return;
       }
@@ -71,6 +75,13 @@ export class FrameWriter extends OutputQueue {
       return;
     }
     this.#transformed(text ? 1 : 2, text ? encodeText(data) : data);
+  }
+
+  /** Whether an unmasked frame of `data` goes into the slab (see SMALL_BINARY). */
+  #slabbed(data: string | Uint8Array): boolean {
+    if (typeof data === 'string') return data.length <= SMALL_TEXT;
+    const length = data.length;
+    return length <= TINY_BINARY || (length <= SMALL_BINARY && this.fits(length + 4));
   }
 
   /**

@@ -104,13 +104,20 @@ interface OutputSlot {
  * Small frames are written into a shared slab, back to back, instead of into
  * a buffer each: the frames one connection sends during one dispatch come
  * out of {@link OutputQueue.take} as one view, so a batch of small messages
- * costs neither a Buffer per frame nor a join before the write. Bump
- * allocation only: bytes handed out are never written again (a pending
- * write may still hold them), and a full slab is dropped, never reused.
- * 8 KiB, the size of Node's own Buffer pool, so what a stalled write pins
- * is what the pooled Buffer of each frame pinned before.
+ * costs neither a Buffer per frame nor a join before the write.
+ *
+ * Bump allocation, with one way back: when the owner reports that what it
+ * took was handed to the operating system and is referenced no more
+ * ({@link OutputQueue.release}, after a plain socket's write completed
+ * synchronously, the common case), and those bytes are still the top of the
+ * slab, the next frames are written over them. So an echo server writes
+ * every batch into the same bytes and allocates nothing per batch. Bytes a
+ * pending write holds are never written again; a full slab is dropped. What
+ * a stalled write pins is its slab, 64 KiB, until it drains — at most one
+ * slab per connection whose write went pending, and such a connection's own
+ * backlog is capped by `maxBufferedAmount` (16 MiB by default) anyway.
  */
-export const SLAB_SIZE = 8192;
+export const SLAB_SIZE = 65536;
 let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
 let slabUsed = 0;
 
@@ -129,6 +136,14 @@ export class OutputQueue {
   #run: Buffer | undefined;
   #runStart = 0;
   #runEnd = 0;
+  // The last run closed since the previous take(), and the one the last
+  // take() handed out: while still the top of the slab, release() gives its bytes back.
+  #lastRun: Buffer | undefined;
+  #lastStart = 0;
+  #lastEnd = 0;
+  #takenRun: Buffer | undefined;
+  #takenStart = 0;
+  #takenEnd = 0;
   /** Bytes ready in {@link take} (the owner adds what it writes into {@link writable}). */
   bytes = 0;
   /** The slab {@link room} returned an offset into. */
@@ -160,6 +175,11 @@ export class OutputQueue {
     return slabUsed;
   }
 
+  /** True when the slab has `size` bytes free (so {@link room} would not start a new slab). */
+  fits(size: number): boolean {
+    return slabUsed + size <= SLAB_SIZE;
+  }
+
   /** Keep the `used` bytes written at the offset {@link room} returned. */
   commit(used: number): void {
     slabUsed += used;
@@ -174,6 +194,9 @@ export class OutputQueue {
       // through the species constructor, measurably slower per write.
       const run = this.#run!;
       this.#out.push(Buffer.from(run.buffer, run.byteOffset + this.#runStart, this.#runEnd - this.#runStart));
+      this.#lastRun = run;
+      this.#lastStart = this.#runStart;
+      this.#lastEnd = this.#runEnd;
     }
     this.#run = undefined;
     this.#runStart = this.#runEnd = 0;
@@ -182,11 +205,28 @@ export class OutputQueue {
   /** Take the buffers to write, in order; empty when there is nothing. */
   take(): Uint8Array[] {
     if (this.#run !== undefined) this.#closeRun();
+    this.#takenRun = this.#lastRun;
+    this.#takenStart = this.#lastStart;
+    this.#takenEnd = this.#lastEnd;
+    this.#lastRun = undefined;
     const out = this.#out;
     if (out.length === 0) return out;
     this.#out = NO_BYTES;
     this.bytes = 0;
     return out;
+  }
+
+  /**
+   * Everything {@link take} returned has been handed to the operating system
+   * and nothing references it any more: if its last slab run is still the top
+   * of the slab, the next frames reuse those bytes.
+   */
+  release(): void {
+    const run = this.#takenRun;
+    if (run === undefined) return;
+    this.#takenRun = undefined;
+    // On top: nothing (of any queue) was written into the slab after it.
+    if (run === slab && this.#takenEnd === slabUsed) slabUsed = this.#takenStart;
   }
 
   /** True while a message ahead in the queue is still being transformed. */

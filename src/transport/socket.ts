@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Transport, TransportSink } from './transport.js';
 
@@ -53,11 +54,15 @@ export class SocketTransport implements Transport {
   /** @internal */ sink: TransportSink | undefined = undefined;
   /** @internal */ error: Error | undefined = undefined;
   /** @internal */ closed = false;
+  // A plain TCP/IPC socket: a write Node reports done synchronously has been
+  // copied to the kernel. (TLS or a custom stream may keep the buffer.)
+  readonly #plain: boolean;
 
   constructor(stream: Duplex) {
     this.stream = stream;
     const tagged = stream as Tagged;
     tagged[kTransport] = this;
+    this.#plain = stream instanceof Socket && !(stream as Socket & { encrypted?: boolean }).encrypted && stream._write === Socket.prototype._write;
     // Small frames must not wait for Nagle's algorithm (ws does the same).
     tagged.setNoDelay?.(true);
     stream.on('error', onError);
@@ -112,6 +117,10 @@ export class SocketTransport implements Transport {
 
   resume(): void {
     this.stream.resume();
+  }
+
+  get written(): boolean {
+    return this.#plain && this.stream.writableLength === 0;
   }
 
   get writableLength(): number {

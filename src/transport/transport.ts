@@ -31,6 +31,12 @@ export interface Transport {
    * when the write buffer is over its high-water mark (wait for `onDrain`).
    */
   write(chunks: readonly Uint8Array[]): boolean;
+  /**
+   * True when everything passed to `write` so far has been handed to the
+   * operating system and the transport holds no reference to those buffers
+   * (so the caller may overwrite them). Optional: absent means never.
+   */
+  readonly written?: boolean;
   /** Half-close after everything written has been flushed. */
   end(): void;
   /** Close at once, discarding unwritten data. */

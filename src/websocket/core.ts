@@ -254,8 +254,12 @@ export class WebSocketCore extends EventTargetBase implements AsyncIterable<Mess
       for (let i = 0; i < bytes.length; i++) this.#bytesOut += bytes[i]!.length;
       // Pause reading only when the transport promised a drain event (write
       // returned false): that event is what resumes it.
-      if (!this.#transport.write(bytes) && (this.#flags & OUTPUT_PAUSED) === 0 && this.#queued > this.#writeHighWaterMark) {
-        pause(this.#self, OUTPUT_PAUSED, true); // flow-control.ts
+      const transport = this.#transport;
+      if (!transport.write(bytes)) {
+        if ((this.#flags & OUTPUT_PAUSED) === 0 && this.#queued > this.#writeHighWaterMark) pause(this.#self, OUTPUT_PAUSED, true); // flow-control.ts
+      } else if (transport.written === true) {
+        // The kernel has every byte: the slab bytes just written can carry the next frames.
+        connection.released();
       }
     }
     if (connection.closeExpected && this.#rare?.closeTimer === undefined && (this.#flags & CLOSED) === 0) armCloseTimer(this.#self); // closing.ts

@@ -148,16 +148,56 @@ test('small server frames share the output slab: one view per run, in order, aro
   t.deepEqual(concat(run), taken);
 });
 
-test('property: whatever mix of writers, sizes and takes, each writer\'s output is its own frames in order, and taken bytes never change', (t) => {
-  const message = fc.oneof(fc.string({ maxLength: 60 }), fc.uint8Array({ maxLength: 1100 }), fc.constant('ping'));
-  const op = fc.record({ writer: fc.nat(2), message, take: fc.boolean() });
+test('release: bytes written and released are reused by the next frames of any writer; bytes not released, or no longer on top, never are', (t) => {
+  const a = new FrameWriter(new Owner(), [], undefined, undefined);
+  const b = new FrameWriter(new Owner(), [], undefined, undefined);
+  const batch = () => {
+    for (let i = 0; i < 32; i++) a.message(new Uint8Array(1024).fill(i));
+    const [view, ...rest] = a.take();
+    t.is(rest.length, 0, '32 frames of 1 KiB leave as one view');
+    return view!;
+  };
+  // Start on a fresh slab (the slab is shared with every test before this one).
+  const start = (a.message(new Uint8Array(256)), a.take()[0]!.buffer);
+  while ((a.message(new Uint8Array(256)), a.take()[0]!.buffer) === start);
+  a.release();
+  const first = batch();
+  a.release();
+  const second = batch();
+  t.is(second.buffer, first.buffer, 'same slab');
+  t.is(second.byteOffset, first.byteOffset, 'released bytes reused');
+  t.is(parseChunks([second], { role: 'client' }).frames.length, 32);
+  // Not released (a write still holds it): the next batch goes after it.
+  const held = Uint8Array.from(second);
+  for (let i = 0; i < 32; i++) a.message(new Uint8Array(1024).fill(0x40 + i));
+  const third = a.take();
+  t.deepEqual(Uint8Array.from(second), held, 'held bytes intact');
+  t.deepEqual(
+    parseChunks(third, { role: 'client' }).frames.map((f) => f.payload),
+    Array.from({ length: 32 }, (_, i) => toHex(new Uint8Array(1024).fill(0x40 + i))),
+    'the next frames go after them (and to a pooled buffer each once the slab is full)',
+  );
+  // Released, but another writer wrote after it: not on top any more, so not reused.
+  b.message('b');
+  a.release();
+  const bView = b.take()[0]!;
+  a.message('a');
+  const aView = a.take()[0]!;
+  t.is(toHex(bView), '81 01 62');
+  t.is(toHex(aView), '81 01 61');
+});
+
+test('property: whatever mix of writers, sizes, takes and releases, each writer\'s output is its own frames in order, and taken bytes not released never change', (t) => {
+  const message = fc.oneof(fc.string({ maxLength: 60 }), fc.uint8Array({ maxLength: 5000 }), fc.constant('ping'));
+  // release: the bytes just taken were written (copied out here), so the writer may reuse them.
+  const op = fc.record({ writer: fc.nat(2), message, take: fc.boolean(), release: fc.boolean() });
   const result = fc.check(
     fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
       const writers = [0, 1, 2].map(() => new FrameWriter(new Owner(), [], undefined, undefined));
       const expected: Uint8Array[][] = [[], [], []];
       const got: Uint8Array[][] = [[], [], []];
       const snapshots: { view: Uint8Array; copy: Uint8Array }[] = [];
-      for (const { writer, message, take } of ops) {
+      for (const { writer, message, take, release } of ops) {
         const w = writers[writer]!;
         if (message === 'ping') {
           w.control(9, Uint8Array.of(1, 2, 3));
@@ -168,7 +208,10 @@ test('property: whatever mix of writers, sizes and takes, each writer\'s output 
           const head = payload.length < 126 ? [typeof message === 'string' ? 0x81 : 0x82, payload.length] : [typeof message === 'string' ? 0x81 : 0x82, 126, payload.length >> 8, payload.length & 0xff];
           expected[writer]!.push(Uint8Array.from(head), payload);
         }
-        if (take) {
+        if (take && release) {
+          for (const view of w.take()) got[writer]!.push(Uint8Array.from(view));
+          w.release();
+        } else if (take) {
           for (const view of w.take()) {
             got[writer]!.push(view);
             snapshots.push({ view, copy: Uint8Array.from(view) });

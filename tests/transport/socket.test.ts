@@ -226,3 +226,64 @@ test('many small messages sent in one tick leave in a single write', async (t) =
   t.is(stream.writes[0]!.length, 100 * 2 + [...Array(100).keys()].reduce((sum, i) => sum + `message ${i}`.length, 0));
   ws.terminate();
 });
+
+test('written: true once a plain net socket took every byte synchronously; false while a write is pending, and for any other stream', async (t) => {
+  const accepted: import('node:net').Socket[] = [];
+  const { port } = await netServer(t, (socket) => {
+    socket.pause(); // a peer that does not read: the kernel buffers fill
+    accepted.push(socket);
+  });
+  const socket = await tcp(t, port);
+  const transport = new SocketTransport(socket);
+  transport.attach(recorder());
+  t.true(transport.written, 'nothing written yet');
+  transport.write([Buffer.alloc(100, 1)]);
+  t.true(transport.written, 'a small write to a reading kernel completes at once');
+  let writes = 0;
+  while (transport.written && writes++ < 10_000) transport.write([Buffer.alloc(64 * 1024, 2)]);
+  t.false(transport.written, 'once the kernel buffers are full, a write stays pending');
+  t.true(transport.writableLength > 0);
+  const duplex = new SocketTransport(probe());
+  duplex.write([Buffer.alloc(10)]);
+  t.false(duplex.written, 'a Duplex may keep what it was given: never reported written');
+});
+
+test('frames reused from the output slab arrive intact: bursts of distinct messages to a peer that reads in fits and starts', async (t) => {
+  // The server echoes; the client sends bursts and pauses its socket now and then, so some
+  // of the server's writes complete at once (slab bytes reused) and some stay pending (kept).
+  const { port } = await netServer(t, (socket) => {
+    runHandler(EchoWebSocket, { transport: new SocketTransport(socket), role: 'server' });
+  });
+  const socket = await tcp(t, port);
+  const client = new WebSocket({ transport: new SocketTransport(socket), role: 'client' });
+  startWebSocket(client);
+  t.teardown(() => client.terminate());
+  const sizes = [3, 40, 125, 126, 300, 1024, 4000, 4096, 5000, 70_000];
+  const expected: string[] = [];
+  let n = 0;
+  for (let burst = 0; burst < 60; burst++) {
+    for (let i = 0; i < 40; i++, n++) {
+      const size = sizes[n % sizes.length]!;
+      const data = new Uint8Array(size);
+      for (let j = 0; j < size; j++) data[j] = (n * 31 + j) & 0xff;
+      client.send(data);
+      expected.push(`${size}:${data[0]}:${data[size - 1]}`);
+    }
+    if (burst % 7 === 3) {
+      socket.pause();
+      await delay(20);
+      socket.resume();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const got: string[] = [];
+  let mismatch: string | undefined;
+  for (let k = 0; k < expected.length; k++) {
+    const message = await within(client.receive(), PATIENCE, `message ${k}`);
+    const data = message.data as Uint8Array;
+    for (let j = 0; j < data.length && mismatch === undefined; j++) if (data[j] !== ((k * 31 + j) & 0xff)) mismatch = `message ${k} byte ${j}`;
+    got.push(`${data.length}:${data[0]}:${data[data.length - 1]}`);
+  }
+  t.is(mismatch, undefined);
+  t.deepEqual(got, expected);
+});
