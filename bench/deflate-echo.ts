@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WS, { WebSocketServer } from 'ws';
+import { waitIdle } from './lib/cpu.js';
 import { median, textTable } from './lib/stats.js';
 
 interface Target {
@@ -184,6 +185,8 @@ async function main(): Promise<void> {
         const before = await server.cpu();
         const rate = await load(server.port, cell.size, cell.connections, seconds, target.noContextTakeover === true);
         const cpu = (await server.cpu()) - before;
+        // The next target runs once this server has torn down the 50 terminated clients (zlib contexts included).
+        await waitIdle(server.child.pid);
         const key = `${target.name}|${cell.size}`;
         const entry = results.get(key) ?? { rate: [], cpu: [] };
         entry.rate.push(rate);

@@ -111,7 +111,7 @@ export function issue15Targets(results: BenchResults): TargetRow[] {
 
 /**
  * What the profiles show for each target, written from profiles taken on
- * this machine on 2026-12-02 (bench/profile-echo.ts, profile-accept.ts,
+ * this machine on 2026-12-02 and later, dated where so (bench/profile-echo.ts, profile-accept.ts,
  * profile-heap.ts, instructions.ts); shown under the table for each target
  * this run missed. Prose, not measurements of this run.
  */
@@ -122,7 +122,11 @@ export const PROFILE_NOTES: Readonly<Record<string, string>> = {
     'WebSocket dispatch and send path 44 % in total (frame encode 8 %, one `Buffer.allocUnsafe` per frame 5 %), GC 4 %. ' +
     'callgrind counts about 6,800 instructions per echoed 32 B message (bench/instructions.ts). Bun parses and frames in ' +
     'native uWebSockets code with no per-message JavaScript objects; the latency-bound cell (one message in flight) is ' +
-    'dominated by wake-ups, not by work: the server is 73 % idle and JavaScript self time is under 3 %.',
+    'dominated by wake-ups, not by work: the server is 73 % idle and JavaScript self time is under 3 %. ' +
+    '1 KiB × 500 × window 32 (2026-12-07, `--cpu-prof` 5 s): before the output slab gave written bytes back, GC was 11 % and ' +
+    'Buffer pool allocation, `Buffer.concat` and its copy 16 % of server time; with it, GC 4.4 % and those gone, the write ' +
+    'syscall 26 %, idle 21 %. This cell moves by ±30 % from one server process to the next with the same code (how echoes ' +
+    'bunch into reads), so its ratio to Bun needs several fresh processes to read.',
   '1 KiB × 500 × window 1 ≥ 0.9× the raw node:net ceiling':
     'With one message per read, every read pays the whole WebSocket dispatch (parse, event, handler, encode, flush) on top ' +
     'of the read and write the ceiling makes. `--cpu-prof` of this cell (bench/profile-echo.ts, 5 s): the write syscall ' +
@@ -139,7 +143,12 @@ export const PROFILE_NOTES: Readonly<Record<string, string>> = {
   '`for await` shape ≥ 0.9× hooks, every cell':
     'The loop shape pays a promise turn per message delivered to `for await` (the inbox in src/websocket/, issue 10); it is ' +
     'furthest behind with one message in flight, where each turn is on the round trip.',
-  'observable shape ≥ 0.9× hooks, every cell': 'An RxJS subscriber chain per message (map + the send subscriber) on top of the hooks path.',
+  'observable shape ≥ 0.9× hooks, every cell':
+    'An RxJS subscriber chain per message (map + the send subscriber) on top of the hooks path. The large-message gap is not ' +
+    'that chain (2026-12-07): the observable server process running the hooks handler itself (`EchoWebSocket`) measured as ' +
+    'low, so the cost follows loading RxJS (`import(\'rxjs\')`, a larger old space). With `--trace-gc`, 64 KiB × 50 × 1: 17 ' +
+    'mark-compacts in 2.3 s against 1 for the hooks process; in interleaved 1 MiB rounds both shapes have sporadic slow ' +
+    'rounds (~745 msg/s against ~1,250).',
   'accept + upgrade rate ≥ 2× ws':
     'A reconnect storm against `serve()` (bench/profile-accept.ts): the server is 37 % idle, the load generator sets the pace; ' +
     'of the server time, Node\'s own `Socket` construction is 8 %, the 101 write syscall 6 %, teardown of the previous round ' +
