@@ -261,9 +261,9 @@ export class Connection {
     return this.#output.take();
   }
 
-  /** @internal What the last {@link bytesToSend} returned was written and is referenced no more: its slab bytes may be reused. */
-  released(): void {
-    this.#output.release();
+  /** @internal `bytes`, what {@link bytesToSend} returned, was written and is referenced no more: its slab bytes may be reused. */
+  released(bytes: readonly Uint8Array[]): void {
+    this.#output.release(bytes);
   }
 
   /** Bytes waiting in {@link bytesToSend} (not counting unfinished transforms). */

@@ -136,14 +136,6 @@ export class OutputQueue {
   #run: Buffer | undefined;
   #runStart = 0;
   #runEnd = 0;
-  // The last run closed since the previous take(), and the one the last
-  // take() handed out: while still the top of the slab, release() gives its bytes back.
-  #lastRun: Buffer | undefined;
-  #lastStart = 0;
-  #lastEnd = 0;
-  #takenRun: Buffer | undefined;
-  #takenStart = 0;
-  #takenEnd = 0;
   /** Bytes ready in {@link take} (the owner adds what it writes into {@link writable}). */
   bytes = 0;
   /** The slab {@link room} returned an offset into. */
@@ -194,9 +186,6 @@ export class OutputQueue {
       // through the species constructor, measurably slower per write.
       const run = this.#run!;
       this.#out.push(Buffer.from(run.buffer, run.byteOffset + this.#runStart, this.#runEnd - this.#runStart));
-      this.#lastRun = run;
-      this.#lastStart = this.#runStart;
-      this.#lastEnd = this.#runEnd;
     }
     this.#run = undefined;
     this.#runStart = this.#runEnd = 0;
@@ -205,10 +194,6 @@ export class OutputQueue {
   /** Take the buffers to write, in order; empty when there is nothing. */
   take(): Uint8Array[] {
     if (this.#run !== undefined) this.#closeRun();
-    this.#takenRun = this.#lastRun;
-    this.#takenStart = this.#lastStart;
-    this.#takenEnd = this.#lastEnd;
-    this.#lastRun = undefined;
     const out = this.#out;
     if (out.length === 0) return out;
     this.#out = NO_BYTES;
@@ -217,16 +202,17 @@ export class OutputQueue {
   }
 
   /**
-   * Everything {@link take} returned has been handed to the operating system
-   * and nothing references it any more: if its last slab run is still the top
-   * of the slab, the next frames reuse those bytes.
+   * `taken`, what {@link take} returned, has been handed to the operating
+   * system and nothing references it any more: if its last buffer is the
+   * top of the slab, the next frames reuse those bytes. (Bump allocation
+   * hands each byte out once, so the top of the slab, if it is in `taken`,
+   * is nobody else's.)
    */
-  release(): void {
-    const run = this.#takenRun;
-    if (run === undefined) return;
-    this.#takenRun = undefined;
-    // On top: nothing (of any queue) was written into the slab after it.
-    if (run === slab && this.#takenEnd === slabUsed) slabUsed = this.#takenStart;
+  release(taken: readonly Uint8Array[]): void {
+    const last = taken[taken.length - 1];
+    if (last === undefined || last.buffer !== slab.buffer) return;
+    const start = last.byteOffset - slab.byteOffset;
+    if (start + last.length === slabUsed) slabUsed = start;
   }
 
   /** True while a message ahead in the queue is still being transformed. */

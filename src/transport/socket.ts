@@ -119,6 +119,7 @@ export class SocketTransport implements Transport {
     this.stream.resume();
   }
 
+  /** True when the stream is a plain TCP/IPC socket and holds nothing unwritten (see {@link Transport.written}). */
   get written(): boolean {
     return this.#plain && this.stream.writableLength === 0;
   }

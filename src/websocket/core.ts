@@ -259,7 +259,7 @@ export class WebSocketCore extends EventTargetBase implements AsyncIterable<Mess
         if ((this.#flags & OUTPUT_PAUSED) === 0 && this.#queued > this.#writeHighWaterMark) pause(this.#self, OUTPUT_PAUSED, true); // flow-control.ts
       } else if (transport.written === true) {
         // The kernel has every byte: the slab bytes just written can carry the next frames.
-        connection.released();
+        connection.released(bytes);
       }
     }
     if (connection.closeExpected && this.#rare?.closeTimer === undefined && (this.#flags & CLOSED) === 0) armCloseTimer(this.#self); // closing.ts
